@@ -1,0 +1,474 @@
+"""Publication of the mart as immutable, versioned releases.
+
+A release is a folder ``publish/releases/<release id>/`` with ``wijkbeeld.duckdb`` (every table in schema
+``mart``), ``parquet/<table>.parquet`` and ``release.json``. It is built in a ``.tmp-<id>`` folder and
+renamed into place only when complete, so a crash never leaves a half release under a real id.
+
+BI tools open ``publish/wijkbeeld.duckdb``. That file is never written in place: a copy of the release file
+is ``os.replace``-d onto it, so a client holding the old file open keeps reading the old inode and the next
+open sees the new release. ``publish/current`` is a relative symlink to the current release; replacing it
+is the commit point of a publish or rollback. Publishes and rollbacks are serialised by a lock file.
+
+The warehouse is only ever attached read-only and only for the duration of one publish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from wijkbeeld.config import Settings
+from wijkbeeld.config import settings as load_settings
+
+DB_NAME = "wijkbeeld.duckdb"
+RELEASE_JSON = "release.json"
+PUBLICATIE = "publicatie"
+HISTORY = "history.jsonl"
+TMP_PREFIX = ".tmp-"
+ID_TIME_FORMAT = "%Y%m%dT%H%M%SZ"
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_RELEASE_ID = re.compile(r"^(\d{8}T\d{6}Z)-([0-9a-f]{6})$")
+_READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+
+PUBLICATIE_DDL = f"""
+CREATE TABLE rel.mart.{PUBLICATIE} (
+    release_id VARCHAR,
+    gepubliceerd_op TIMESTAMP,
+    geografie_jaar INTEGER,
+    perioden VARCHAR,
+    rijen_per_tabel VARCHAR,
+    kwaliteitspoort VARCHAR,
+    code_versie VARCHAR,
+    vingerafdruk VARCHAR
+)
+"""
+
+
+class PublishError(Exception):
+    """A publication step could not be done; the message says why and what to check."""
+
+
+class UnknownReleaseError(PublishError):
+    """A release id was asked for that is not among the kept releases."""
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """One kept release, as recorded in its ``release.json``."""
+
+    release_id: str
+    path: Path
+    published_at: datetime
+    fingerprint: str
+    is_current: bool
+    row_counts: dict[str, int]
+    geografie_jaar: int | None = None
+    perioden: list[str] = field(default_factory=list)
+    code_versie: str = ""
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.path / DB_NAME
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.path / "parquet"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """Outcome of :func:`publish_release`; ``changed`` is False when the mart equalled the current release."""
+
+    changed: bool
+    release: ReleaseInfo
+    stable_path: Path
+    removed_releases: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------- public API
+
+
+def publish_release(
+    *,
+    warehouse: Path,
+    tables: list[str],
+    gate: dict,
+    geografie_jaar: int | None,
+    perioden: list[str],
+    code_versie: str,
+    settings: Settings | None = None,
+) -> PublishResult:
+    """Publish the warehouse's ``mart.<table>`` tables as a new release, unless their content is unchanged."""
+    s = settings or load_settings()
+    _check_tables(tables)
+    warehouse = Path(warehouse)
+    if not warehouse.is_file():
+        raise PublishError(f"Warehouse not found: {warehouse}")
+    s.releases.mkdir(parents=True, exist_ok=True)
+    details = {
+        "geografie_jaar": geografie_jaar,
+        "perioden": list(perioden),
+        "code_versie": code_versie,
+        "kwaliteitspoort": gate,
+    }
+    with _publish_lock(s):
+        _clean_stale_temp(s)
+        current = current_release(s)
+        release_id = _build_if_changed(s, warehouse, tables, current, details)
+        if release_id is None:
+            return PublishResult(changed=False, release=current, stable_path=_stable(s))
+        release = _activate(s, release_id)
+        _record(s, "publish", release_id, previous=current.release_id if current else None)
+        removed = _apply_retention(s)
+    return PublishResult(changed=True, release=release, stable_path=_stable(s), removed_releases=removed)
+
+
+def list_releases(settings: Settings | None = None) -> list[ReleaseInfo]:
+    """All kept releases, newest first."""
+    s = settings or load_settings()
+    if not s.releases.is_dir():
+        return []
+    current_id = _current_id(s)
+    infos = [
+        _read_release(path, current_id)
+        for path in s.releases.iterdir()
+        if path.is_dir() and _RELEASE_ID.match(path.name) and (path / RELEASE_JSON).is_file()
+    ]
+    return sorted(infos, key=lambda info: info.release_id, reverse=True)
+
+
+def current_release(settings: Settings | None = None) -> ReleaseInfo | None:
+    """The release ``publish/current`` points at, or None before the first publish."""
+    s = settings or load_settings()
+    current_id = _current_id(s)
+    if current_id is None or not (s.releases / current_id / RELEASE_JSON).is_file():
+        return None
+    return _read_release(s.releases / current_id, current_id)
+
+
+def rollback(release_id: str, settings: Settings | None = None) -> ReleaseInfo:
+    """Make an earlier kept release current again, with the same atomic swap as a publish."""
+    s = settings or load_settings()
+    s.releases.mkdir(parents=True, exist_ok=True)
+    with _publish_lock(s):
+        kept = {info.release_id: info for info in list_releases(s)}
+        if release_id not in kept:
+            known = ", ".join(kept) or "none"
+            raise UnknownReleaseError(f"Unknown release {release_id!r}; kept releases: {known}")
+        if kept[release_id].is_current:
+            return kept[release_id]
+        previous = _current_id(s)
+        release = _activate(s, release_id)
+        _record(s, "rollback", release_id, previous=previous)
+    return release
+
+
+def summary(result: PublishResult) -> str:
+    """A few human-readable lines about a publish."""
+    release = result.release
+    verb = "Published new release" if result.changed else "Unchanged; current release stays"
+    width = max((len(name) for name in release.row_counts), default=0)
+    lines = [f"{verb} {release.release_id} (fingerprint {release.fingerprint[:12]})"]
+    lines += [f"  {name:<{width}}  {count:>10,} rows" for name, count in release.row_counts.items()]
+    lines.append(f"Stable DuckDB file (open read-only): {result.stable_path}")
+    lines.append(f"Release folder (DuckDB + parquet/): {release.path}")
+    if result.removed_releases:
+        lines.append(f"Removed old releases: {', '.join(result.removed_releases)}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------ fingerprint
+
+
+def _fingerprint(
+    con: duckdb.DuckDBPyConnection, catalog: str, tables: list[str]
+) -> tuple[str, dict[str, int]]:
+    """Order-independent content hash of the tables (schema + rows) and their row counts.
+
+    Per table: column names and types, the row count and the sums of the two halves of each row's MD5
+    (over its JSON text, which keeps NULL and 'NULL' apart). Sums, unlike XOR, do not cancel duplicates.
+    """
+    parts: dict[str, dict] = {}
+    counts: dict[str, int] = {}
+    for table in sorted(tables):
+        columns = con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE database_name = ? AND schema_name = 'mart' AND table_name = ? ORDER BY column_index",
+            [catalog, table],
+        ).fetchall()
+        n, lower, upper = con.execute(
+            f"SELECT count(*), coalesce(sum(md5_number_lower(h)), 0), coalesce(sum(md5_number_upper(h)), 0) "
+            f'FROM (SELECT to_json(t)::VARCHAR AS h FROM {catalog}.mart."{table}" AS t)'
+        ).fetchone()
+        parts[table] = {"columns": columns, "rows": n, "lower": str(lower), "upper": str(upper)}
+        counts[table] = n
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return digest, counts
+
+
+# ---------------------------------------------------------------------------------------------- building
+
+
+def _build_if_changed(
+    s: Settings, warehouse: Path, tables: list[str], current: ReleaseInfo | None, details: dict
+) -> str | None:
+    """Build and move into place a new release unless the mart's fingerprint equals the current one.
+
+    The warehouse stays attached read-only (a shared lock: no writer can change it meanwhile) from the
+    fingerprint until the copy is done, so the fingerprint describes exactly the copied content.
+    """
+    con = duckdb.connect()
+    try:
+        _attach(con, warehouse, "wh", read_only=True)
+        _check_present(con, warehouse, tables)
+        fingerprint, _ = _fingerprint(con, "wh", tables)
+        if current is not None and current.fingerprint == fingerprint:
+            return None
+        published_at = datetime.now(UTC).replace(microsecond=0)
+        release_id = _new_release_id(s, published_at, fingerprint)
+        meta = {**details, "release_id": release_id, "published_at": published_at, "fingerprint": fingerprint}
+        tmp = s.releases / f"{TMP_PREFIX}{release_id}"
+        tmp.mkdir()
+        try:
+            _build_release(con, tmp, tables, previous=current, meta=meta)
+        except BaseException:
+            con.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    finally:
+        con.close()
+    shutil.rmtree(tmp / ".spill", ignore_errors=True)
+    _seal(tmp)
+    os.rename(tmp, s.releases / release_id)
+    _fsync_dir(s.releases)
+    return release_id
+
+
+def _build_release(
+    con: duckdb.DuckDBPyConnection, tmp: Path, tables: list[str], *, previous: ReleaseInfo | None, meta: dict
+) -> None:
+    """Write the release DuckDB file, its Parquet files and ``release.json`` into ``tmp``."""
+    con.execute(f"SET temp_directory = '{_sql_path(tmp / '.spill')}'")
+    _attach(con, tmp / DB_NAME, "rel", read_only=False)
+    con.execute("CREATE SCHEMA rel.mart")
+    for table in tables:
+        con.execute(f'CREATE TABLE rel.mart."{table}" AS SELECT * FROM wh.mart."{table}"')
+    con.execute("DETACH wh")
+    copied, counts = _fingerprint(con, "rel", tables)
+    if copied != meta["fingerprint"]:
+        raise PublishError("The copied mart differs from what was read from the warehouse; not published")
+    _write_publicatie(con, previous, {**meta, "row_counts": counts})
+    parquet = tmp / "parquet"
+    parquet.mkdir()
+    for table in [*tables, PUBLICATIE]:
+        target = _sql_path(parquet / f"{table}.parquet")
+        con.execute(f"COPY rel.mart.\"{table}\" TO '{target}' (FORMAT parquet)")
+    con.execute("CHECKPOINT rel")
+    con.execute("DETACH rel")
+    record = {**meta, "tables": list(tables), "row_counts": counts}
+    record["published_at"] = meta["published_at"].isoformat()
+    (tmp / RELEASE_JSON).write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def _write_publicatie(con: duckdb.DuckDBPyConnection, previous: ReleaseInfo | None, meta: dict) -> None:
+    """``mart.publicatie``: the previous release's rows plus one row describing this release."""
+    con.execute(PUBLICATIE_DDL)
+    if previous is not None:
+        con.execute(
+            f"INSERT INTO rel.mart.{PUBLICATIE} BY NAME SELECT * FROM read_parquet(?)",
+            [str(previous.parquet_dir / f"{PUBLICATIE}.parquet")],
+        )
+    row = {
+        "release_id": meta["release_id"],
+        "gepubliceerd_op": meta["published_at"].replace(tzinfo=None),
+        "geografie_jaar": meta["geografie_jaar"],
+        "perioden": ",".join(meta["perioden"]),
+        "rijen_per_tabel": json.dumps(meta["row_counts"]),
+        "kwaliteitspoort": json.dumps(meta["kwaliteitspoort"], sort_keys=True, default=str),
+        "code_versie": meta["code_versie"],
+        "vingerafdruk": meta["fingerprint"],
+    }
+    columns = ", ".join(f"? AS {name}" for name in row)
+    con.execute(f"INSERT INTO rel.mart.{PUBLICATIE} BY NAME SELECT {columns}", list(row.values()))
+
+
+def _new_release_id(s: Settings, published_at: datetime, fingerprint: str) -> str:
+    """UTC second + short fingerprint, strictly after every existing id so ids stay unique and sortable."""
+    stamp = published_at
+    existing = [_RELEASE_ID.match(p.name) for p in s.releases.iterdir()]
+    stamps = [datetime.strptime(m.group(1), ID_TIME_FORMAT).replace(tzinfo=UTC) for m in existing if m]
+    if stamps and max(stamps) >= stamp:
+        stamp = max(stamps) + timedelta(seconds=1)
+    return f"{stamp.strftime(ID_TIME_FORMAT)}-{fingerprint[:6]}"
+
+
+def _seal(folder: Path) -> None:
+    """Make every file of a finished release read-only and flush it (and its folders) to disk."""
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file():
+            path.chmod(_READ_ONLY)
+            _fsync_file(path)
+        else:
+            _fsync_dir(path)
+    _fsync_dir(folder)
+
+
+# ------------------------------------------------------------------------------------------ swap + state
+
+
+def _activate(s: Settings, release_id: str) -> ReleaseInfo:
+    """Swap the stable file, then the ``current`` symlink (the commit point), to the given release."""
+    source = s.releases / release_id / DB_NAME
+    staged = s.publish / f".{DB_NAME}.{release_id}.tmp"
+    shutil.copyfile(source, staged)
+    staged.chmod(_READ_ONLY)
+    _fsync_file(staged)
+    os.replace(staged, _stable(s))
+    _fsync_dir(s.publish)
+    link = s.publish / f".current.{release_id}.tmp"
+    link.unlink(missing_ok=True)
+    os.symlink(Path("releases") / release_id, link)
+    os.replace(link, s.publish / "current")
+    _fsync_dir(s.publish)
+    return _read_release(s.releases / release_id, release_id)
+
+
+def _apply_retention(s: Settings) -> list[str]:
+    """Delete releases beyond the newest ``keep_releases``; the current one is always kept."""
+    keep = max(s.keep_releases, 1)
+    removed = [info.release_id for info in list_releases(s)[keep:] if not info.is_current]
+    for release_id in removed:
+        shutil.rmtree(s.releases / release_id)
+    return removed
+
+
+def _clean_stale_temp(s: Settings) -> None:
+    """Remove what a crashed publish left behind (only ever temp names, never a release)."""
+    for path in s.releases.glob(f"{TMP_PREFIX}*"):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    for pattern in (f".{DB_NAME}.*.tmp", ".current.*.tmp"):
+        for path in s.publish.glob(pattern):
+            path.unlink()
+
+
+def _record(s: Settings, event: str, release_id: str, *, previous: str | None) -> None:
+    """Append one event line to ``publish/history.jsonl``."""
+    line = {
+        "event": event,
+        "release_id": release_id,
+        "previous_release_id": previous,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    with (s.publish / HISTORY).open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(line) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _current_id(s: Settings) -> str | None:
+    link = s.publish / "current"
+    if not link.is_symlink():
+        return None
+    return Path(os.readlink(link)).name
+
+
+def _read_release(path: Path, current_id: str | None) -> ReleaseInfo:
+    data = json.loads((path / RELEASE_JSON).read_text())
+    return ReleaseInfo(
+        release_id=data["release_id"],
+        path=path,
+        published_at=datetime.fromisoformat(data["published_at"]),
+        fingerprint=data["fingerprint"],
+        is_current=data["release_id"] == current_id,
+        row_counts=data["row_counts"],
+        geografie_jaar=data["geografie_jaar"],
+        perioden=data["perioden"],
+        code_versie=data["code_versie"],
+    )
+
+
+def _stable(s: Settings) -> Path:
+    return s.publish / DB_NAME
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def _check_tables(tables: list[str]) -> None:
+    if not tables:
+        raise PublishError("No mart tables given to publish")
+    bad = [t for t in tables if not _IDENTIFIER.match(t)]
+    if bad:
+        raise PublishError(f"Not a valid mart table name: {', '.join(bad)}")
+    if PUBLICATIE in tables:
+        raise PublishError(f"mart.{PUBLICATIE} is written by the publish step, not read from the warehouse")
+    if len(set(tables)) != len(tables):
+        raise PublishError("A mart table is listed twice")
+
+
+def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str, *, read_only: bool) -> None:
+    options = " (READ_ONLY)" if read_only else ""
+    try:
+        con.execute(f"ATTACH '{_sql_path(path)}' AS {alias}{options}")
+    except duckdb.Error as exc:
+        raise PublishError(f"Cannot open {path}: {exc}") from exc
+
+
+def _check_present(con: duckdb.DuckDBPyConnection, warehouse: Path, tables: list[str]) -> None:
+    """Fail naming the missing tables rather than with a bare catalog error."""
+    present = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh' AND schema_name = 'mart'"
+        ).fetchall()
+    }
+    missing = [t for t in tables if t not in present]
+    if missing:
+        raise PublishError(f"Missing in {warehouse}: {', '.join('mart.' + t for t in missing)}")
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _publish_lock(s: Settings) -> Iterator[None]:
+    """Serialise publishes and rollbacks (across processes) with an exclusive lock on a lock file."""
+    with (s.publish / ".publish.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
