@@ -1,0 +1,130 @@
+-- Disclosure control on every value (domain.md, "Disclosure control"):
+-- 1. missing values keep their source status (geen_data, niet_geleverd);
+-- 2. a noemer below the indicator's minimum_noemer: te_kleine_noemer (decided on the public noemer, so
+--    the status itself says nothing about the teller);
+-- 3. a teller in the disclosure range (standaard 1-4, gevoelig 0-9): onderdrukt;
+-- 4. complementary suppression: where a gemeente total is published and exactly one wijk of that gemeente
+--    hides a teller in the disclosure range, the published wijk with the next smallest teller is
+--    suppressed too (or, when there is none, the gemeente total), so no hidden teller can be derived by
+--    subtraction.
+with catalogus as (
+    select
+        indicator_code,
+        privacy_klasse,
+        minimum_noemer
+    from {{ ref('indicator_catalogus') }}
+),
+
+primair as (
+    select
+        t.*,
+        t.teller is not null
+        and (
+            (c.privacy_klasse = 'gevoelig' and t.teller between 0 and 9)
+            or (c.privacy_klasse <> 'gevoelig' and t.teller between 1 and 4)
+        ) as in_onthullingsbereik,
+        case
+            when t.bron_status is not null then t.bron_status
+            when t.noemer is not null and t.noemer < c.minimum_noemer then 'te_kleine_noemer'
+            when
+                (c.privacy_klasse = 'gevoelig' and t.teller between 0 and 9)
+                or (c.privacy_klasse <> 'gevoelig' and t.teller between 1 and 4)
+                then 'onderdrukt'
+            else 'ok'
+        end as status
+    from {{ ref('int_indicator_teller') }} as t
+    inner join catalogus as c on t.indicator_code = c.indicator_code
+),
+
+verborgen_per_gemeente as (
+    select
+        w.gemeentecode,
+        w.indicator_code,
+        w.periode,
+        w.periode_type,
+        count(*) as aantal_verborgen,
+        max(case when w.in_onthullingsbereik then 1 else 0 end) as onthullend
+    from primair as w
+    where w.niveau = 'wijk' and w.status in ('onderdrukt', 'te_kleine_noemer')
+    group by w.gemeentecode, w.indicator_code, w.periode, w.periode_type
+),
+
+secundair_nodig as (
+    select v.*
+    from verborgen_per_gemeente as v
+    inner join primair as g
+        on
+            v.gemeentecode = g.gebiedcode
+            and v.indicator_code = g.indicator_code
+            and v.periode = g.periode
+            and v.periode_type = g.periode_type
+    where g.status = 'ok' and v.aantal_verborgen = 1 and v.onthullend = 1
+),
+
+kandidaten as (
+    select
+        w.gebiedcode,
+        w.gemeentecode,
+        w.indicator_code,
+        w.periode,
+        w.periode_type,
+        row_number() over (
+            partition by w.gemeentecode, w.indicator_code, w.periode, w.periode_type
+            order by w.teller asc, w.gebiedcode asc
+        ) as volgorde
+    from primair as w
+    inner join secundair_nodig as s
+        on
+            w.gemeentecode = s.gemeentecode
+            and w.indicator_code = s.indicator_code
+            and w.periode = s.periode
+            and w.periode_type = s.periode_type
+    where w.niveau = 'wijk' and w.status = 'ok'
+),
+
+secundair as (
+    -- the wijk with the next smallest teller ...
+    select
+        gebiedcode,
+        indicator_code,
+        periode,
+        periode_type
+    from kandidaten
+    where volgorde = 1
+    union all
+    -- ... or the gemeente total itself when no other wijk is published
+    select
+        s.gemeentecode as gebiedcode,
+        s.indicator_code,
+        s.periode,
+        s.periode_type
+    from secundair_nodig as s
+    where not exists (
+        select 1
+        from kandidaten as k
+        where
+            k.gemeentecode = s.gemeentecode
+            and k.indicator_code = s.indicator_code
+            and k.periode = s.periode
+            and k.periode_type = s.periode_type
+    )
+)
+
+select
+    p.indicator_code,
+    p.periode,
+    p.periode_type,
+    p.gebiedcode,
+    p.niveau,
+    p.gemeentecode,
+    p.teller,
+    p.noemer,
+    case when s.gebiedcode is not null then 'onderdrukt' else p.status end as status,
+    s.gebiedcode is not null as secundair_onderdrukt
+from primair as p
+left join secundair as s
+    on
+        p.gebiedcode = s.gebiedcode
+        and p.indicator_code = s.indicator_code
+        and p.periode = s.periode
+        and p.periode_type = s.periode_type

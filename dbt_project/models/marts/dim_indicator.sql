@@ -1,0 +1,13 @@
+-- The indicator catalogue as published (the seed indicator_catalogus holds it as data).
+select
+    indicator_code,
+    naam,
+    domein,
+    definitie,
+    eenheid,
+    polariteit,
+    bron,
+    privacy_klasse,
+    minimum_noemer,
+    in_index
+from {{ ref('indicator_catalogus') }}
