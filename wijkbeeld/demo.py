@@ -1,0 +1,842 @@
+"""Deterministic demo partner extracts for the VR20 region (see docs/demo-data.md).
+
+The demo must exercise every contract quirk the real partners produce (trailing spaces, missing
+prefixes, CP1252, withheld counts, revisions, tiny areas) and carry planted stories that the index and
+the signals have to find. Everything is drawn from numpy Generators seeded per dataset, never from the
+clock, so one seed always gives byte-identical files, and existing files are never overwritten.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REFERENCE_DIR = Path(__file__).parent / "reference"
+GEOGRAPHY_YEAR = 2024
+SCALES = ("region",)
+
+# Approximate 2024 inhabitants per gemeente: the synthetic wijken of a gemeente add up to this.
+INWONERS: dict[str, int] = {
+    "GM0744": 7_100, "GM0748": 69_000, "GM0758": 188_000, "GM0766": 26_800, "GM0777": 45_000,
+    "GM0779": 22_000, "GM0784": 27_000, "GM0785": 24_000, "GM0798": 16_000, "GM0809": 23_800,
+    "GM0824": 33_000, "GM0826": 57_000, "GM0840": 23_000, "GM0851": 25_000, "GM0855": 227_000,
+    "GM0867": 49_000, "GM0873": 22_000, "GM0879": 22_000, "GM1655": 30_000, "GM1674": 78_000,
+    "GM1709": 37_500, "GM1719": 27_500, "GM1723": 10_500, "GM1959": 57_000,
+}  # fmt: skip
+
+# PC4 ranges (inclusive) per gemeente, close to the real ones and disjoint, so a PC6 never spans gemeenten.
+PC4_RANGES: dict[str, tuple[int, int]] = {
+    "GM0744": (5110, 5114), "GM0748": (4611, 4625), "GM0758": (4811, 4841), "GM0766": (5101, 5107),
+    "GM0777": (4871, 4876), "GM0779": (4931, 4942), "GM0784": (5121, 5126), "GM0785": (5051, 5054),
+    "GM0798": (5081, 5089), "GM0809": (5171, 5176), "GM0824": (5061, 5069), "GM0826": (4901, 4919),
+    "GM0840": (4711, 4719), "GM0851": (4651, 4671), "GM0855": (5011, 5049), "GM0867": (5141, 5161),
+    "GM0873": (4631, 4641), "GM0879": (4881, 4885), "GM1655": (4731, 4744), "GM1674": (4701, 4709),
+    "GM1709": (4751, 4797), "GM1719": (4921, 4929), "GM1723": (5131, 5132), "GM1959": (4251, 4287),
+}  # fmt: skip
+UNKNOWN_PC4 = 5301  # outside every range above: a postcode that maps to no buurt
+
+STAD = frozenset({"GM0758", "GM0855"})
+MIDDELGROOT = frozenset({"GM0748", "GM0777", "GM0826", "GM0867", "GM1674"})
+
+# Planted stories (docs/demo-data.md).
+DOMMELBERGEN = "WK082606"
+RISING_CRIME = "WK085543"  # Heikant, Tilburg: crime +25 % a year
+VULNERABLE = ("WK075801", "WK085525", "WK085542")  # Breda noord, Groeseind-Hoefstraat, Stokhasselt
+NO_MELDINGEN = frozenset({"GM0744"})  # Baarle-Nassau sends no MOR meldingen
+STORY_START_YEAR = 2024
+PINNED_INWONERS = {DOMMELBERGEN: 7_000, RISING_CRIME: 8_000}
+# Dommelbergen from 2024 on (multipliers on the expected counts; docs/demo-data.md).
+DOMMELBERGEN_CRIME = 1.3  # every crime kind
+DOMMELBERGEN_VERNIELING = 1.4  # 2.2.1, instead of the 1.3 above
+DOMMELBERGEN_JEUGD = 1.35  # Overlast jeugd
+DOMMELBERGEN_MELDINGEN_OPENBARE_RUIMTE = 0.5  # Afval and Straatmeubilair
+DOMMELBERGEN_MELDINGEN_OVERIG = 0.72  # the other categories
+RISING_CRIME_PER_YEAR = 1.25
+HAMLETS = frozenset({"WK074403", "WK172303", "WK195909"})  # Castelré, Strijbeek, Waardhuizen
+_INDUSTRIAL = ("bedrijventerrein", "industrie", "ind.terrein", "sportpark", "sportterreinen", "kvl terrein")
+_RURAL = ("buitengebied", "landelijk gebied", "verspreide huizen", "verspriede huizen")
+_CENTRE = ("centrum", "binnenstad", "oude stad")
+
+# Class parameters: crime per 1,000 inh/yr, household size, share 1-person hh, share corporatie, % low inc.
+_CLASS = {
+    "stad": (48.0, 2.00, 0.44, 0.30, 9.5),
+    "middel": (38.0, 2.15, 0.38, 0.26, 8.0),
+    "dorp": (26.0, 2.35, 0.30, 0.18, 5.5),
+}
+_AGE_SHARES = {
+    "stad": (0.15, 0.15, 0.30, 0.24, 0.16),
+    "middel": (0.16, 0.12, 0.25, 0.27, 0.20),
+    "dorp": (0.16, 0.11, 0.22, 0.29, 0.22),
+    "kwetsbaar": (0.20, 0.14, 0.29, 0.22, 0.15),
+    "bedrijf": (0.10, 0.10, 0.30, 0.35, 0.15),
+}
+_BUURT_SUFFIX = ("Centrum", "Noord", "Oost", "Zuid", "West", "Midden", "Park", "Veld")
+
+# politie / misdrijven: listed codes with their share of all crime; the rest (~42 %) is only in 0.0.0.
+MISDRIJF_SHARES: dict[str, float] = {
+    "1.1.1": 0.035, "1.1.2": 0.020, "1.2.1": 0.060, "1.2.2": 0.015, "1.2.3": 0.100, "1.2.4": 0.015,
+    "1.2.5": 0.010, "1.4.2": 0.001, "1.4.3": 0.007, "1.4.4": 0.050, "1.4.5": 0.070, "1.4.6": 0.004,
+    "1.4.7": 0.001, "2.2.1": 0.100, "2.5.2": 0.060, "3.6.4": 0.020,
+}  # fmt: skip
+MISDRIJF_TOTAAL = "0.0.0"
+# politie / incidenten: incidents per 1,000 inhabitants per year.
+INCIDENT_RATES: dict[str, float] = {
+    "Overlast jeugd": 4.5,
+    "Overlast verward persoon": 4.0,
+    "Burengerucht (relatieproblemen)": 3.0,
+    "Overlast drugs/drank": 1.5,
+    "Overlast zwervers": 0.6,
+}
+INCIDENT_TOTAAL = "Totaal overlast"
+
+# gemeente / meldingen: category -> (share, subcategorie -> resident texts). The texts carry CP1252-only
+# punctuation (’ – € …), a ';' and quotes on purpose.
+MELDING_CATEGORIES: dict[str, tuple[float, dict[str, tuple[str, ...]]]] = {
+    "Afval": (0.30, {
+        "Zwerfafval": ("Zwerfafval bij het speelveldje; kinderen spelen ertussen",
+                       "Overal blikjes en chipszakken na het weekend…"),
+        "Afval naast container": ("Er staan al dagen vuilniszakken naast de container – graag ophalen",
+                                  "Weer zakken naast de container, het ruikt hier erg"),
+        "Volle container": ("Container zit vol, deksel kan niet meer dicht",),
+        "Gedumpt afval": ("Iemand heeft een bankstel gedumpt bij de glasbak…",
+                          "Bouwafval gedumpt in de berm – wie ruimt dit op?"),
+    }),
+    "Straatmeubilair": (0.10, {
+        "Bankje kapot": ("Het bankje bij de vijver is vernield, schade zeker € 300",),
+        "Speeltoestel defect": ("Speeltoestel is kapot – gevaarlijk voor kinderen",),
+        "Verkeersbord": ('Bord "verboden toegang" is omgereden',),
+        "Afvalbak kapot": ("Afvalbak omgetrokken; ligt op de stoep",),
+    }),
+    "Verlichting": (0.12, {
+        "Lantaarnpaal defect": ("Lantaarnpaal doet het al weken niet, ’s avonds aardedonker",
+                                "Straatverlichting uit in de hele straat"),
+        "Lamp knippert": ("Lamp knippert de hele nacht…",),
+    }),
+    "Groen": (0.15, {
+        "Snoeien": ("Struiken groeien over het fietspad",),
+        "Boom omgevallen": ("Boom ligt half over de weg – na de storm",),
+        "Gras maaien": ("Gras is al lang niet gemaaid; veel onkruid",),
+    }),
+    "Wegen en verharding": (0.14, {
+        "Losliggende tegel": ("Losliggende tegel voor nr. 12, mijn moeder is gestruikeld",),
+        "Gat in de weg": ("Groot gat in de weg, fietsers moeten uitwijken…",),
+        "Verzakking": ("Stoep verzakt na werkzaamheden",),
+    }),
+    "Graffiti": (0.04, {
+        "Graffiti op gebouw": ("Nieuwe graffiti op de muur van het buurthuis",),
+        "Graffiti op object": ("Tags op de elektriciteitskast – weer!",),
+    }),
+    "Overlast dieren": (0.05, {
+        "Ratten": ("Ratten gezien bij de containers",),
+        "Hondenpoep": ("Veel hondenpoep op het grasveld; niemand ruimt op",),
+        "Duiven": ("Duiven nestelen onder de galerij",),
+    }),
+    "Overig": (0.10, {
+        "Wateroverlast": ("Water blijft staan na regen",),
+        "Stank": ("Stankoverlast uit het riool",),
+        "Overig": ("Ik weet niet onder welke categorie dit valt, maar er ligt glas op straat",),
+    }),
+}  # fmt: skip
+MELDING_RATE = 160.0  # meldingen per 1,000 inhabitants per year, before gemeente and wijk variation
+PII_MARKER = "PII-MARKER-"
+_STRATEN = (
+    "Kerkstraat", "Molenstraat", "Schoolstraat", "Dorpsstraat", "Stationsstraat", "Nieuwstraat",
+    "Markt", "Hoogstraat", "Lindenlaan", "Eikenlaan", "Beukenlaan", "Kastanjelaan", "Berkenlaan",
+    "Wilgenstraat", "Populierenlaan", "Meidoornstraat", "Rozenstraat", "Tulpstraat", "Vlasstraat",
+    "Akkerstraat", "Heuvelstraat", "Bredaseweg", "Tilburgseweg", "Oosterhoutseweg", "Parallelweg",
+    "Julianastraat", "Beatrixlaan", "Wilhelminastraat", "Irenestraat", "Prins Bernhardstraat",
+    "Oranjestraat", "Van Goghstraat", "Rembrandtlaan", "Vermeerstraat", "Frans Halsstraat",
+    "Mozartlaan", "Beethovenstraat", "Bachstraat", "Chopinstraat", "Leeuweriklaan", "Merelstraat",
+    "Lijsterstraat", "Vinkenstraat", "Zwaluwstraat", "Meeuwenlaan", "Reigerstraat", "Kievitstraat",
+    "Dommelstraat", "Markstraat", "Aastraat", "Donge", "Heistraat", "Veldstraat", "Broekstraat",
+    "Vennenweg", "Gasthuisstraat", "Gildestraat", "Smidsstraat", "Bakkerstraat", "Kapelstraat",
+)  # fmt: skip
+
+
+@dataclass
+class DemoSummary:
+    """What generate() did: files written and skipped, and files/rows written per partner/dataset."""
+
+    files_written: int = 0
+    files_skipped: int = 0
+    files_per_dataset: dict[str, int] = field(default_factory=dict)
+    rows_per_dataset: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Geography:
+    """Synthetic 2024 geography inside the real wijken, with the per-wijk profile the datasets share."""
+
+    gemeenten: pd.DataFrame  # gemeentecode, gemeentenaam
+    wijken: pd.DataFrame  # one row per wijk: names, type, population and rate profile
+    buurten: pd.DataFrame  # one row per synthetic buurt with its 2024 kerncijfers
+    adressen: pd.DataFrame  # one row per dwelling: pc6, huisnummer, straat, buurt/wijk/gemeente codes
+
+
+# ---------------------------------------------------------------------------------------------------
+# public entry point
+# ---------------------------------------------------------------------------------------------------
+
+
+def generate(
+    landing: Path, *, seed: int = 2024, start: str = "2022-01", end: str = "2025-12", scale: str = "region"
+) -> DemoSummary:
+    """Write the demo partner extracts into ``landing/<partner>/<dataset>/`` (existing files are kept)."""
+    if scale not in SCALES:
+        raise ValueError(f"scale {scale!r} is not supported; choose one of: {', '.join(SCALES)}")
+    months = _months(start, end)
+    geo = build_geography(seed)
+    summary = DemoSummary()
+    writer = _Writer(Path(landing), summary)
+    for year in _kwb_years(months):
+        writer.write("cbs", "kerncijfers", f"kwb-{year}.csv", *_kerncijfers_csv(geo, year, seed))
+    writer.write("cbs", "adressen", f"pc6hnr-{GEOGRAPHY_YEAR}.csv", *_adressen_csv(geo, seed))
+    for dataset, name, data, rows in _politie_files(geo, months, seed):
+        writer.write("politie", dataset, name, data, rows)
+    for name, data, rows in _meldingen_files(geo, months, seed):
+        writer.write("gemeente", "meldingen", name, data, rows)
+    return summary
+
+
+class _Writer:
+    """Writes whole files with exclusive create, so an existing partner file is never touched."""
+
+    def __init__(self, landing: Path, summary: DemoSummary) -> None:
+        self.landing = landing
+        self.summary = summary
+
+    def write(self, partner: str, dataset: str, name: str, data: bytes, rows: int) -> None:
+        folder = self.landing / partner / dataset
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            with (folder / name).open("xb") as fh:
+                fh.write(data)
+        except FileExistsError:
+            self.summary.files_skipped += 1
+            return
+        key = f"{partner}/{dataset}"
+        self.summary.files_written += 1
+        self.summary.files_per_dataset[key] = self.summary.files_per_dataset.get(key, 0) + 1
+        self.summary.rows_per_dataset[key] = self.summary.rows_per_dataset.get(key, 0) + rows
+
+
+# ---------------------------------------------------------------------------------------------------
+# shared helpers
+# ---------------------------------------------------------------------------------------------------
+
+
+def _rng(seed: int, purpose: str) -> np.random.Generator:
+    """One independent stream per purpose, so adding a dataset never changes another one's bytes."""
+    return np.random.default_rng([seed, zlib.crc32(purpose.encode())])
+
+
+def _months(start: str, end: str) -> pd.PeriodIndex:
+    """Validate 'YYYY-MM' bounds and return the months between them (inclusive)."""
+    if not all(re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v) for v in (start, end)):
+        raise ValueError(f"start and end must look like 'YYYY-MM', got {start!r} and {end!r}")
+    first, last = pd.Period(start, freq="M"), pd.Period(end, freq="M")
+    if first > last or first.year < 2015:
+        raise ValueError(f"need 2015-01 <= start <= end, got {start} .. {end}")
+    return pd.period_range(first, last, freq="M")
+
+
+def _kwb_years(months: pd.PeriodIndex) -> list[int]:
+    """CBS years in range up to the geography year; the geography year itself is always delivered."""
+    years = {y for y in range(months[0].year, months[-1].year + 1) if y <= GEOGRAPHY_YEAR}
+    return sorted(years | {GEOGRAPHY_YEAR})
+
+
+def _apportion(total: int, shares: np.ndarray) -> np.ndarray:
+    """Split an integer total over shares with largest remainders (the parts add up exactly)."""
+    raw = total * shares / shares.sum()
+    parts = np.floor(raw).astype(np.int64)
+    order = np.argsort(-(raw - parts), kind="stable")
+    parts[order[: total - parts.sum()]] += 1
+    return parts
+
+
+def _decimal_comma(values: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
+    """One decimal with a decimal comma; CBS writes '.' for a suppressed value."""
+    text = np.array([f"{v:.1f}".replace(".", ",") for v in values], dtype=object)
+    text[suppressed] = "."
+    return text
+
+
+def _csv(frame: pd.DataFrame, sep: str = ";", encoding: str = "utf-8") -> bytes:
+    return frame.to_csv(sep=sep, index=False, lineterminator="\n").encode(encoding)
+
+
+def _season(months: pd.PeriodIndex, amplitude: float, peak_month: int) -> np.ndarray:
+    month = np.asarray(months.month, dtype=float)
+    return 1.0 + amplitude * np.cos(2 * np.pi * (month - peak_month) / 12.0)
+
+
+def _short_name(wijknaam: str) -> str:
+    return re.sub(r"^Wijk \d+ ", "", wijknaam)
+
+
+# ---------------------------------------------------------------------------------------------------
+# geography: wijken, synthetic buurten, addresses
+# ---------------------------------------------------------------------------------------------------
+
+
+def _wijk_type(code: str, name: str) -> str:
+    low = name.lower()
+    if code in HAMLETS:
+        return "gehucht"
+    if any(word in low for word in _INDUSTRIAL):
+        return "bedrijf"
+    if any(word in low for word in _RURAL):
+        return "landelijk"
+    if any(word in low for word in _CENTRE):
+        return "centrum"
+    return "woon"
+
+
+def _gemeente_class(code: str) -> str:
+    return "stad" if code in STAD else "middel" if code in MIDDELGROOT else "dorp"
+
+
+def build_geography(seed: int) -> Geography:
+    """Real gemeenten and wijken, synthetic population, buurten, profile and addresses for one seed."""
+    rng = _rng(seed, "geografie")
+    gemeenten = pd.read_csv(REFERENCE_DIR / "gemeenten.csv", dtype=str)
+    wijken = pd.read_csv(REFERENCE_DIR / "wijken.csv", dtype=str)
+    wijken["type"] = [_wijk_type(c, n) for c, n in zip(wijken.wijkcode, wijken.wijknaam, strict=True)]
+    wijken["klasse"] = wijken.gemeentecode.map(_gemeente_class)
+    wijken["inwoners"] = _wijk_inwoners(wijken, gemeenten, rng)
+    _add_profile(wijken, rng)
+    buurten = _buurten(wijken, rng)
+    adressen = _adressen(buurten, rng)
+    return Geography(gemeenten, wijken, buurten, adressen)
+
+
+def _wijk_inwoners(wijken: pd.DataFrame, gemeenten: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """Small wijken 100-440 inhabitants, rural ones 600-2,500, pinned ones fixed; the rest shares what is
+    left of the gemeente total, the wijk named after the gemeente (its main town) with a larger share."""
+    inwoners = np.zeros(len(wijken), dtype=np.int64)
+    small = wijken.type.isin(["bedrijf", "gehucht"]).to_numpy()
+    rural = (wijken.type == "landelijk").to_numpy()
+    inwoners[small] = rng.integers(100, 441, small.sum())
+    inwoners[rural] = rng.integers(600, 2_501, rural.sum())
+    names = dict(zip(gemeenten.gemeentecode, gemeenten.gemeentenaam.str.lower(), strict=True))
+    main_town = [names[g] in n.lower() for g, n in zip(wijken.gemeentecode, wijken.wijknaam, strict=True)]
+    weights = rng.lognormal(0.0, 0.45, len(wijken)) * np.where(main_town, 2.5, 1.0)
+    for gm, idx in wijken.groupby("gemeentecode", sort=True).indices.items():
+        pinned = np.array([PINNED_INWONERS.get(c, 0) for c in wijken.wijkcode.iloc[idx]])
+        inwoners[idx] += pinned
+        free = idx[(~small[idx]) & (~rural[idx]) & (pinned == 0)]
+        rest = INWONERS[gm] - inwoners[idx].sum()
+        inwoners[free] = _apportion(int(rest), weights[free])
+    return inwoners
+
+
+def _add_profile(w: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Per-wijk structural profile: household make-up, housing, income, growth and event rates."""
+    n = len(w)
+    base = np.array([_CLASS[k] for k in w.klasse])
+    crime, hh_size, p_1p, p_corp, p_li = base.T
+    centre = (w.type == "centrum").to_numpy()
+    vulnerable = w.wijkcode.isin(VULNERABLE).to_numpy()
+    small = w.type.isin(["bedrijf", "gehucht"]).to_numpy()
+    industrial = (w.type == "bedrijf").to_numpy()
+
+    w["crime_rate"] = crime * rng.lognormal(0.0, 0.22, n) * np.where(centre, 1.8, 1.0)
+    w.loc[vulnerable, "crime_rate"] = crime[vulnerable] * 2.3
+    w.loc[w.wijkcode == RISING_CRIME, "crime_rate"] = crime[w.wijkcode == RISING_CRIME] * 1.2
+    w.loc[w.wijkcode == DOMMELBERGEN, "crime_rate"] = crime[w.wijkcode == DOMMELBERGEN] * 1.3
+    # Businesses, not residents, draw crime on industrial estates: a fixed yearly level.
+    w["crime_fixed"] = np.where(industrial, rng.uniform(25, 70, n), 0.0)
+    w["incident_factor"] = (
+        np.select([w.klasse == "stad", w.klasse == "dorp"], [1.2, 0.8], 1.0)
+        * rng.lognormal(0.0, 0.2, n)
+        * np.where(centre, 1.5, 1.0)
+        * np.where(vulnerable, 2.0, 1.0)
+        * np.where(small, 0.5, 1.0)
+    )
+    w["melding_rate"] = (
+        MELDING_RATE
+        * w.gemeentecode.map(_gemeente_factor(w.gemeentecode, rng)).to_numpy()
+        * rng.lognormal(0.0, 0.15, n)
+        * np.where(centre, 1.3, 1.0)
+        * np.where(industrial, 4.0, 1.0)
+    )
+    w["hh_size"] = np.where(small, 2.5, hh_size * rng.normal(1.0, 0.05, n) * np.where(centre, 0.85, 1.0))
+    w["p_1p"] = np.clip(p_1p * rng.normal(1.0, 0.08, n) + np.where(centre, 0.12, 0.0), 0.1, 0.7)
+    w["p_corp"] = np.where(industrial, 0.05, np.clip(p_corp * rng.lognormal(0.0, 0.3, n), 0.03, 0.5))
+    w["p_li"] = np.clip(p_li * rng.lognormal(0.0, 0.2, n), 2.0, 15.0)
+    w.loc[vulnerable, ["hh_size", "p_1p", "p_corp"]] = (1.8, 0.56, 0.60)
+    w.loc[vulnerable, "p_li"] = rng.uniform(23.0, 27.0, vulnerable.sum())
+    w["groei"] = rng.normal(0.006, 0.005, n)  # population growth per year, for the earlier CBS years
+    w["age_key"] = np.where(vulnerable, "kwetsbaar", np.where(industrial, "bedrijf", w.klasse))
+
+
+def _gemeente_factor(codes: pd.Series, rng: np.random.Generator) -> dict[str, float]:
+    """Reporting culture differs per gemeente (app, website, phone): about 120-200 per 1,000."""
+    unique = sorted(codes.unique())
+    return dict(zip(unique, np.clip(rng.lognormal(0.0, 0.15, len(unique)), 0.75, 1.25), strict=True))
+
+
+def _buurten(w: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """1-8 synthetic buurten per wijk (BU + wijk digits + 01..), with their 2024 kerncijfers."""
+    rows = []
+    for wijk in w.itertuples(index=False):
+        count = int(np.clip(np.ceil(wijk.inwoners / 2200), 1, 8))
+        parts = _apportion(int(wijk.inwoners), rng.dirichlet(np.full(count, 5.0)))
+        short = _short_name(wijk.wijknaam)
+        for i, inw in enumerate(parts):
+            name = short if count == 1 else f"{short} {_BUURT_SUFFIX[i]}"
+            rows.append((f"BU{wijk.wijkcode[2:]}{i + 1:02d}", name, wijk.wijkcode, wijk.gemeentecode, inw))
+    b = pd.DataFrame(rows, columns=["buurtcode", "buurtnaam", "wijkcode", "gemeentecode", "a_inw"])
+    prof = w.set_index("wijkcode").loc[b.wijkcode]
+    n = len(b)
+    small = prof.type.isin(["bedrijf", "gehucht"]).to_numpy()
+    b["hh_size"] = prof.hh_size.to_numpy() * rng.normal(1.0, 0.04, n)
+    b["a_hh"] = np.maximum(np.rint(b.a_inw / b.hh_size), 1).astype(np.int64)
+    b["a_1p_hh"] = np.rint(b.a_hh * np.clip(prof.p_1p.to_numpy() + rng.normal(0, 0.03, n), 0.05, 0.8))
+    woning = np.rint(b.a_hh * rng.uniform(1.01, 1.06, n))
+    b["a_woning"] = np.where(small, np.minimum(woning, 195), woning).astype(np.int64)
+    b["a_1p_hh"] = b.a_1p_hh.astype(np.int64)
+    b["p_wcorpw"] = np.clip(prof.p_corp.to_numpy() * 100 + rng.normal(0, 3.0, n), 0.0, 85.0)
+    b["p_huurw"] = np.clip(b.p_wcorpw + rng.uniform(7.0, 15.0, n), 0.0, 100.0)
+    b["p_koopw"] = np.clip(100.0 - b.p_huurw - rng.uniform(0.0, 1.5, n), 0.0, 100.0)
+    b["p_hh_li"] = np.clip(prof.p_li.to_numpy() + rng.normal(0, 1.2, n), 0.5, 60.0)
+    gamma = rng.gamma(np.array([_AGE_SHARES[k] for k in prof.age_key]) * 300.0)
+    for i, share in enumerate((gamma / gamma.sum(axis=1, keepdims=True)).T):
+        b[f"leeftijd_{i}"] = share
+    return b
+
+
+def _adressen(b: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """One address per 2024 dwelling; PC6 of 10-30 addresses run across buurt borders inside a gemeente."""
+    letters = [a + c for a in "ABCDEFGHJKLMNPRSTVWXZ" for c in "ABCDEFGHJKLMNPRSTVWXZ"]
+    letters = np.array([pair for pair in letters if pair not in {"SA", "SD", "SS"}])
+    frames = []
+    for gm, part in b.groupby("gemeentecode", sort=True):
+        dwellings = int(part.a_woning.sum())
+        sizes = rng.integers(10, 31, dwellings // 10 + 1)
+        sizes = sizes[: np.searchsorted(np.cumsum(sizes), dwellings) + 1]
+        sizes[-1] -= sizes.sum() - dwellings
+        n_pc6 = len(sizes)
+        low, high = PC4_RANGES[gm]
+        n_pc4 = high - low + 1
+        per_pc4 = int(np.ceil(n_pc6 / n_pc4))
+        if per_pc4 > len(letters):
+            raise ValueError(f"PC4 range of {gm} too small for {n_pc6} postcodes")
+        j = np.arange(n_pc6)
+        pc4 = low + j // per_pc4
+        pc6 = np.char.add(pc4.astype(str), letters[(j % per_pc4) * len(letters) // per_pc4])
+        pc6_of_address = np.repeat(j, sizes)
+        offset = np.arange(dwellings) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        first = rng.integers(1, 120, n_pc6)
+        step = np.where(rng.random(n_pc6) < 0.3, 1, 2)
+        straat = np.array(_STRATEN)[rng.integers(0, len(_STRATEN), n_pc6)]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "pc6": pc6[pc6_of_address],
+                    "huisnummer": first[pc6_of_address] + step[pc6_of_address] * offset,
+                    "straat": straat[pc6_of_address],
+                    "buurtcode": np.repeat(part.buurtcode.to_numpy(), part.a_woning.to_numpy()),
+                    "wijkcode": np.repeat(part.wijkcode.to_numpy(), part.a_woning.to_numpy()),
+                    "gemeentecode": gm,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# cbs / kerncijfers and cbs / adressen
+# ---------------------------------------------------------------------------------------------------
+
+KWB_COUNTS = ("a_inw", "a_00_14", "a_15_24", "a_25_44", "a_45_64", "a_65_oo", "a_hh", "a_1p_hh", "a_woning")
+KWB_PERCENTS = ("p_koopw", "p_huurw", "p_wcorpw", "p_hh_li")
+# A gemeente outside the region, as in the national CBS file: ingest must ignore these rows.
+_OUTSIDE_REGION = (
+    ("GM0363", "Amsterdam", "Gemeente", 931_298, 134_017, 118_402, 325_530, 213_129, 140_220, 530_611,
+     295_120, 459_290, 28.9, 70.3, 37.6, 12.1),
+    ("WK036300", "Burgwallen-Oude Zijde", "Wijk", 4_405, 281, 706, 1_880, 963, 575, 3_110, 2_295, 3_021,
+     18.2, 81.1, 30.4, 16.9),
+    ("BU03630000", "Kop Zeedijk", "Buurt", 1_110, 71, 180, 470, 241, 148, 790, 590, 801, 15.3, 84.0,
+     33.1, 17.4),
+)  # fmt: skip
+
+
+def _buurt_year(geo: Geography, year: int, seed: int) -> pd.DataFrame:
+    """Buurt kerncijfers of one year: 2024 levels with a slow per-wijk population drift."""
+    rng = _rng(seed, f"kerncijfers-{year}")
+    b = geo.buurten.copy()
+    growth = geo.wijken.set_index("wijkcode").groei
+    factor = (1.0 + growth.loc[b.wijkcode].to_numpy()) ** (year - GEOGRAPHY_YEAR)
+    for col in ("a_inw", "a_hh", "a_1p_hh", "a_woning"):
+        b[col] = np.rint(b[col] * factor).astype(np.int64)
+    shares = b[[f"leeftijd_{i}" for i in range(5)]].to_numpy()
+    ages = rng.multinomial(b.a_inw.to_numpy(), shares)
+    for i, col in enumerate(("a_00_14", "a_15_24", "a_25_44", "a_45_64", "a_65_oo")):
+        b[col] = ages[:, i]
+    if year != GEOGRAPHY_YEAR:
+        for col in KWB_PERCENTS:
+            b[col] = np.clip(b[col] + rng.normal(0.0, 0.3, len(b)) * (GEOGRAPHY_YEAR - year), 0.0, 100.0)
+        b["p_koopw"] = np.minimum(b.p_koopw, 100.0 - b.p_huurw)
+    return b
+
+
+def _aggregate(b: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Wijk or gemeente rows: counts summed, percentages weighted by dwellings or households."""
+    weighted = b[list(KWB_COUNTS)].copy()
+    for col in ("p_koopw", "p_huurw", "p_wcorpw"):
+        weighted[col] = b[col] * b.a_woning
+    weighted["p_hh_li"] = b.p_hh_li * b.a_hh
+    weighted[key] = b[key]
+    out = weighted.groupby(key, sort=True).sum()
+    for col in ("p_koopw", "p_huurw", "p_wcorpw"):
+        out[col] = out[col] / out.a_woning.clip(lower=1)
+    out["p_hh_li"] = out.p_hh_li / out.a_hh.clip(lower=1)
+    return out.reset_index().rename(columns={key: "code"})
+
+
+def _kerncijfers_csv(geo: Geography, year: int, seed: int) -> tuple[bytes, int]:
+    b = _buurt_year(geo, year, seed)
+    names = dict(zip(geo.gemeenten.gemeentecode, geo.gemeenten.gemeentenaam, strict=True))
+    wijknaam = dict(zip(geo.wijken.wijkcode, geo.wijken.wijknaam, strict=True))
+    gm = _aggregate(b, "gemeentecode").assign(regio=lambda f: f.code.map(names), recs="Gemeente")
+    wk = _aggregate(b, "wijkcode").assign(regio=lambda f: f.code.map(wijknaam), recs="Wijk")
+    bu = b.rename(columns={"buurtcode": "code", "buurtnaam": "regio"}).assign(recs="Buurt")
+    rows = pd.concat([gm, wk, bu[["code", "regio", "recs", *KWB_COUNTS, *KWB_PERCENTS]]], ignore_index=True)
+    rows["gm_naam"] = rows.code.str[2:6].map(lambda d: names[f"GM{d}"])
+    # CBS order: each gemeente, then each wijk followed by its buurten.
+    rank = rows.recs.map({"Gemeente": 0, "Wijk": 1, "Buurt": 2})
+    rows["order_wijk"] = np.where(rank == 0, "", rows.code.str[2:8])
+    rows = rows.assign(rank=rank, gm=rows.code.str[2:6]).sort_values(
+        ["gm", "order_wijk", "rank", "code"], kind="stable"
+    )
+    outside = pd.DataFrame(
+        _OUTSIDE_REGION, columns=["code", "regio", "recs", *KWB_COUNTS, *KWB_PERCENTS]
+    ).assign(gm_naam="Amsterdam")
+    rows = pd.concat([outside, rows], ignore_index=True)
+
+    out = pd.DataFrame(
+        {
+            # CBS pads codes to 10 characters: wijk and gemeente codes arrive with trailing spaces.
+            "gwb_code": rows.code.str.ljust(10),
+            "regio": rows.regio,
+            "gm_naam": rows.gm_naam,
+            "recs": rows.recs,
+            "ind_wbi": np.where(rows.recs == "Gemeente", ".", "1"),
+        }
+    )
+    for col in KWB_COUNTS:
+        out[col] = rows[col].astype(np.int64).to_numpy()
+    few_dwellings = (rows.a_woning < 50).to_numpy()
+    few_households = (rows.a_hh < 100).to_numpy()
+    for col in ("p_koopw", "p_huurw", "p_wcorpw"):
+        out[col] = _decimal_comma(rows[col].to_numpy(), few_dwellings)
+    out["p_hh_li"] = _decimal_comma(rows.p_hh_li.to_numpy(), few_households)
+    return _csv(out), len(out)
+
+
+def _adressen_csv(geo: Geography, seed: int) -> tuple[bytes, int]:
+    rng = _rng(seed, "adressen")
+    a = geo.adressen
+    pc6 = a.pc6.to_numpy(dtype=object).copy()
+    quirk = rng.random(len(a))
+    spaced, lower = quirk < 0.0001, (quirk >= 0.0001) & (quirk < 0.0002)
+    pc6[spaced] = [p[:4] + " " + p[4:] for p in pc6[spaced]]
+    pc6[lower] = [p.lower() for p in pc6[lower]]
+    out = pd.DataFrame(
+        {
+            "PC6": pc6,
+            "Huisnummer": a.huisnummer.to_numpy(),
+            "Buurt": a.buurtcode.str[2:].to_numpy(),
+            "Wijk": a.wijkcode.str[2:].to_numpy(),
+            "Gemeente": a.gemeentecode.str[2:].to_numpy(),
+        }
+    )
+    return _csv(out), len(out)
+
+
+# ---------------------------------------------------------------------------------------------------
+# politie: misdrijven and incidenten (StatLine shape, wijk and gemeente rows, monthly)
+# ---------------------------------------------------------------------------------------------------
+
+
+def _area_matrix(geo: Geography) -> tuple[np.ndarray, np.ndarray]:
+    """Area codes in StatLine order (gemeente, then its wijken) and the matrix that sums wijken into them."""
+    w = geo.wijken
+    codes, rows = [], []
+    for gm in sorted(w.gemeentecode.unique()):
+        members = np.flatnonzero(w.gemeentecode == gm)
+        codes.append(gm)
+        rows.append(np.isin(np.arange(len(w)), members))
+        for i in members:
+            codes.append(w.wijkcode.iloc[i])
+            rows.append(np.arange(len(w)) == i)
+    return np.array(codes), np.array(rows, dtype=np.int64)
+
+
+def _crime_lambda(geo: Geography, months: pd.PeriodIndex) -> np.ndarray:
+    """Expected crimes [wijk, kind (listed codes + unlisted rest), month] with the planted stories."""
+    w = geo.wijken
+    shares = np.array([*MISDRIJF_SHARES.values(), 1.0 - sum(MISDRIJF_SHARES.values())])
+    yearly = w.inwoners.to_numpy() / 1000.0 * w.crime_rate.to_numpy() * (w.type != "bedrijf").to_numpy()
+    yearly = yearly + w.crime_fixed.to_numpy()
+    lam = yearly[:, None, None] * shares[None, :, None] * _season(months, 0.06, 12)[None, None, :] / 12.0
+    kinds = list(MISDRIJF_SHARES)
+    t_years = np.asarray(months.year - 2022 + (months.month - 1) / 12.0, dtype=float)
+    rising = (w.wijkcode == RISING_CRIME).to_numpy()
+    lam[rising] *= (RISING_CRIME_PER_YEAR**t_years)[None, :]
+    dommel = (w.wijkcode == DOMMELBERGEN).to_numpy()
+    after = np.asarray(months.year) >= STORY_START_YEAR
+    vernieling = kinds.index("2.2.1")
+    lam[np.ix_(dommel, [vernieling], np.arange(len(months)))] *= 2.0  # neglected public space, all years
+    lam[np.ix_(dommel, np.arange(len(shares)), after)] *= DOMMELBERGEN_CRIME
+    lam[np.ix_(dommel, [vernieling], after)] *= DOMMELBERGEN_VERNIELING / DOMMELBERGEN_CRIME
+    return lam
+
+
+def _incident_lambda(geo: Geography, months: pd.PeriodIndex) -> np.ndarray:
+    w = geo.wijken
+    rates = np.array(list(INCIDENT_RATES.values()))
+    yearly = w.inwoners.to_numpy() / 1000.0 * w.incident_factor.to_numpy()
+    lam = yearly[:, None, None] * rates[None, :, None] * _season(months, 0.15, 7)[None, None, :] / 12.0
+    vulnerable = w.wijkcode.isin(VULNERABLE).to_numpy()
+    lam[vulnerable, 1, :] *= 1.3  # verward persoon even more
+    dommel = (w.wijkcode == DOMMELBERGEN).to_numpy()
+    after = np.asarray(months.year) >= STORY_START_YEAR
+    lam[np.ix_(dommel, [0], np.arange(len(months)))] *= 2.5  # youth hangs around its squares, all years
+    lam[np.ix_(dommel, [0], after)] *= DOMMELBERGEN_JEUGD
+    return lam
+
+
+@dataclass(frozen=True)
+class _StatlineSpec:
+    """One politie dataset: its columns, the kind labels as written, and whether an unlisted rest exists."""
+
+    dataset: str
+    kind_col: str
+    value_col: str
+    kind_labels: tuple[str, ...]  # the total first
+    has_rest: bool  # the expected counts carry one last kind that only the total contains
+
+
+_MISDRIJVEN = _StatlineSpec(
+    "misdrijven", "SoortMisdrijf", "GeregistreerdeMisdrijven_1",
+    tuple(c.ljust(8) for c in (MISDRIJF_TOTAAL, *MISDRIJF_SHARES)), has_rest=True,
+)  # fmt: skip
+_INCIDENTEN = _StatlineSpec(
+    "incidenten", "SoortIncident", "Incidenten_1",
+    tuple(c.ljust(32) for c in (INCIDENT_TOTAAL, *INCIDENT_RATES)), has_rest=False,
+)  # fmt: skip
+
+
+def _politie_files(
+    geo: Geography, months: pd.PeriodIndex, seed: int
+) -> Iterator[tuple[str, str, bytes, int]]:
+    """Yield (dataset, file name, bytes, rows) for both politie datasets, one file per month."""
+    codes, matrix = _area_matrix(geo)
+    story = [DOMMELBERGEN, RISING_CRIME, *VULNERABLE]
+    # Withheld cells fall on ordinary wijken only, so the planted stories stay complete.
+    candidates = np.flatnonzero(np.char.startswith(codes, "WK") & ~np.isin(codes, story))
+    calm = (geo.wijken.wijkcode == DOMMELBERGEN).to_numpy()
+    for spec, lam in (
+        (_MISDRIJVEN, _crime_lambda(geo, months)),
+        (_INCIDENTEN, _incident_lambda(geo, months)),
+    ):
+        rng = _rng(seed, f"politie-{spec.dataset}")
+        counts = _draw_counts(rng, lam, calm)
+        revised = counts + rng.poisson(0.04 * counts) - rng.binomial(counts, 0.01)
+        listed = counts.shape[1] - 1 if spec.has_rest else counts.shape[1]
+        none_withheld = np.zeros((len(codes), listed), bool)
+        for t, month in enumerate(months):
+            blocks = []
+            if month.month in (6, 12) and t > 0:  # twice a year the politie revises the previous month
+                blocks.append((months[t - 1], revised[:, :, t - 1], none_withheld))
+            withheld = none_withheld.copy()
+            withheld[rng.choice(candidates, 3, replace=False), rng.integers(0, listed, 3)] = True
+            blocks.append((month, counts[:, :, t], withheld))
+            frame = _statline_frame(codes, matrix, spec, listed, blocks)
+            name = f"{spec.dataset}-{month.year}{month.month:02d}.csv"
+            yield spec.dataset, name, _csv(frame), len(frame)
+
+
+def _draw_counts(rng: np.random.Generator, lam: np.ndarray, calm: np.ndarray) -> np.ndarray:
+    """Poisson counts [wijk, kind, month]; the 'calm' wijken get binomial counts with a quarter of the
+    Poisson variance, so a planted change of +30 % shows for every seed instead of drowning in noise."""
+    counts = rng.poisson(lam)
+    counts[calm] = rng.binomial(np.rint(lam[calm] / 0.75).astype(np.int64), 0.75)
+    return counts
+
+
+def _statline_frame(
+    codes: np.ndarray,
+    matrix: np.ndarray,
+    spec: _StatlineSpec,
+    listed: int,
+    blocks: Sequence[tuple[pd.Period, np.ndarray, np.ndarray]],
+) -> pd.DataFrame:
+    """Rows per (period, kind, area); column 0 of the kinds is the total over ALL kinds incl. the rest."""
+    frames = []
+    for period, wijk_counts, withheld in blocks:
+        area_counts = matrix @ wijk_counts  # [area, kind]
+        values = np.column_stack([area_counts.sum(axis=1), area_counts[:, :listed]]).astype(object)
+        values[:, 1:][withheld] = pd.NA
+        frames.append(
+            pd.DataFrame(
+                {
+                    spec.kind_col: np.repeat(np.array(spec.kind_labels, dtype=object), len(codes)),
+                    "WijkenEnBuurten": np.tile(np.char.ljust(codes.astype(str), 10), len(spec.kind_labels)),
+                    "Perioden": f"{period.year}MM{period.month:02d}",
+                    spec.value_col: values.T.ravel(),
+                }
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True)
+    frame[spec.value_col] = frame[spec.value_col].astype("Int64")
+    frame.insert(0, "ID", np.arange(len(frame)))
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------------
+# gemeente / meldingen (MOR, incident level, CP1252, one file per gemeente per month)
+# ---------------------------------------------------------------------------------------------------
+
+_HOUR_WEIGHTS = np.array(
+    [1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 14, 13, 12, 12, 12, 11, 10, 10, 9, 8, 6, 4, 3, 2], float
+)
+
+
+def _melding_lambda(geo: Geography, months: pd.PeriodIndex) -> tuple[pd.DataFrame, np.ndarray]:
+    """Expected meldingen [buurt, category, month] for gemeenten that deliver, with the Dommelbergen story."""
+    w = geo.wijken.set_index("wijkcode")
+    b = geo.buurten[~geo.buurten.gemeentecode.isin(NO_MELDINGEN)].reset_index(drop=True)
+    shares = np.array([share for share, _ in MELDING_CATEGORIES.values()])
+    yearly = b.a_inw.to_numpy() / 1000.0 * w.melding_rate.loc[b.wijkcode].to_numpy()
+    lam = yearly[:, None, None] * shares[None, :, None] * _season(months, 0.12, 10)[None, None, :] / 12.0
+    dommel = (b.wijkcode == DOMMELBERGEN).to_numpy()
+    after = np.asarray(months.year) >= STORY_START_YEAR
+    public_space = [0, 1]  # Afval, Straatmeubilair
+    lam[np.ix_(dommel, public_space, np.arange(len(months)))] *= 1.2
+    lam[np.ix_(dommel, np.arange(len(shares)), after)] *= DOMMELBERGEN_MELDINGEN_OVERIG
+    lam[np.ix_(dommel, public_space, after)] *= (
+        DOMMELBERGEN_MELDINGEN_OPENBARE_RUIMTE / DOMMELBERGEN_MELDINGEN_OVERIG
+    )
+    return b, lam
+
+
+def _meldingen_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Iterator[tuple[str, bytes, int]]:
+    """Yield (file name, CP1252 bytes, rows) per delivering gemeente and month."""
+    frame = _meldingen_frame(geo, months, _rng(seed, "meldingen"))
+    key = (frame.pop("gemeentecode") + "-" + frame.pop("periode")).to_numpy()
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])  # frame is sorted by gemeente and time
+    for begin, stop in zip(starts, [*starts[1:], len(frame)], strict=True):
+        part = frame.iloc[begin:stop]
+        yield f"meldingen-{key[begin]}.csv", _csv(part, encoding="cp1252"), len(part)
+
+
+def _melding_variants() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """All (category, subcategorie, text) combinations, with each category's first row and row count."""
+    rows = [
+        (c, cat, sub, text)
+        for c, (cat, (_, subs)) in enumerate(MELDING_CATEGORIES.items())
+        for sub, texts in subs.items()
+        for text in texts
+    ]
+    variants = pd.DataFrame(rows, columns=["c", "Categorie", "Subcategorie", "Omschrijving"])
+    sizes = variants.groupby("c").size().to_numpy()
+    return variants, np.cumsum(sizes) - sizes, sizes
+
+
+def _dutch_datetime(values: np.ndarray) -> np.ndarray:
+    """Format datetime64[m] as 'dd-mm-yyyy HH:MM' (NaT -> ''), by reordering characters: vectorised."""
+    iso = np.datetime_as_string(values, unit="m").astype("U16")  # yyyy-mm-ddTHH:MM
+    chars = iso.view("U1").reshape(-1, 16)[:, [8, 9, 7, 5, 6, 4, 0, 1, 2, 3, 10, 11, 12, 13, 14, 15]]
+    chars[:, 10] = " "
+    text = np.ascontiguousarray(chars).view("U16").ravel().astype(object)
+    text[np.isnat(values)] = ""
+    return text
+
+
+def _meldingen_frame(geo: Geography, months: pd.PeriodIndex, rng: np.random.Generator) -> pd.DataFrame:
+    """One row per melding, sorted by gemeente and time, plus the gemeentecode and periode to split on."""
+    buurten, lam = _melding_lambda(geo, months)
+    _, n_c, n_t = lam.shape
+    counts = rng.poisson(lam).ravel()
+    cell = np.repeat(np.arange(counts.size), counts)
+    b_idx, c_idx, t_idx = cell // (n_c * n_t), (cell // n_t) % n_c, cell % n_t
+    n = cell.size
+
+    month_start = months.to_timestamp().to_numpy().astype("datetime64[m]")
+    minute = (
+        rng.integers(0, months.days_in_month.to_numpy()[t_idx]) * 1440
+        + rng.choice(24, n, p=_HOUR_WEIGHTS / _HOUR_WEIGHTS.sum()) * 60
+        + rng.integers(0, 60, n)
+    )
+    melding = month_start[t_idx] + minute.astype("timedelta64[m]")
+    export = (months + 1).to_timestamp().to_numpy().astype("datetime64[m]")[t_idx]  # status as exported
+    done = melding + (rng.exponential(7.0 * 1440, n) + 30).astype("timedelta64[m]")
+    finished = done <= export
+    recent = export - melding < np.timedelta64(2 * 1440, "m")
+    status = np.where(finished, "Afgehandeld", np.where(recent, "Open", "In behandeling"))
+
+    variants, cat_first, cat_size = _melding_variants()
+    variant = cat_first[c_idx] + (rng.random(n) * cat_size[c_idx]).astype(np.int64)
+    text = variants.Omschrijving.to_numpy(dtype=object)[variant]
+    marked = rng.choice(n, size=min(12, n), replace=False)
+    text[marked] = [f"Bel me terug, ik ben overdag thuis ({PII_MARKER}{k:06d})" for k in range(len(marked))]
+
+    frame = pd.DataFrame(
+        {
+            "gemeentecode": buurten.gemeentecode.to_numpy()[b_idx],
+            "periode": np.array([f"{p.year}{p.month:02d}" for p in months])[t_idx],
+            "melding": melding,
+            "Categorie": variants.Categorie.to_numpy(dtype=object)[variant],
+            "Subcategorie": variants.Subcategorie.to_numpy(dtype=object)[variant],
+            "Omschrijving": text,
+            **_melding_address(geo.adressen, buurten, b_idx, rng),
+            "Status": status,
+            "afgehandeld": np.where(finished, done, np.datetime64("NaT")),
+        }
+    ).sort_values(["gemeentecode", "melding"], kind="stable", ignore_index=True)
+    year = frame.melding.dt.year
+    seq = frame.groupby([frame.gemeentecode, year]).cumcount() + 1
+    frame.insert(2, "MeldingNr", "MOR" + year.astype(str) + "-" + seq.map("{:06d}".format))
+    frame.insert(3, "DatumMelding", _dutch_datetime(frame.pop("melding").to_numpy()))
+    frame["DatumAfgehandeld"] = _dutch_datetime(frame.pop("afgehandeld").to_numpy())
+    return frame
+
+
+def _melding_address(
+    adressen: pd.DataFrame, buurten: pd.DataFrame, b_idx: np.ndarray, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """A random address of the melding's buurt, with the quirks ingest must handle: no or an unknown
+    huisnummer (PC6 fallback), an unknown postcode (unmapped) and postcodes written with a space."""
+    per_buurt = adressen.groupby("buurtcode", sort=False).indices
+    first = np.array([per_buurt[c][0] for c in buurten.buurtcode])
+    size = np.array([len(per_buurt[c]) for c in buurten.buurtcode])
+    addr = first[b_idx] + (rng.random(b_idx.size) * size[b_idx]).astype(np.int64)
+    postcode = adressen.pc6.to_numpy(dtype=object)[addr]
+    number = adressen.huisnummer.to_numpy()[addr]
+    huisnummer = number.astype(str).astype(object)
+    quirk = rng.random(b_idx.size)
+    huisnummer[quirk < 0.015] = ""
+    unknown_number = (quirk >= 0.015) & (quirk < 0.02)
+    huisnummer[unknown_number] = (number[unknown_number] + 1000).astype(str)
+    unknown_pc = (quirk >= 0.02) & (quirk < 0.023)
+    postcode[unknown_pc] = [f"{UNKNOWN_PC4}{p[4:]}" for p in postcode[unknown_pc]]
+    spaced = (quirk >= 0.023) & (quirk < 0.033)
+    postcode[spaced] = [f"{p[:4]} {p[4:]}" for p in postcode[spaced]]
+    return {
+        "Straat": adressen.straat.to_numpy(dtype=object)[addr],
+        "Huisnummer": huisnummer,
+        "Postcode": postcode,
+    }
+
+
+__all__ = ["DemoSummary", "Geography", "build_geography", "generate"]
