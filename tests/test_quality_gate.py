@@ -1,0 +1,343 @@
+"""The quality gate: good data passes, each kind of violation fails and is named, the report works offline,
+and a failing blocking asset check stops the downstream (publish) asset."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from data_quality.checks import CHECK_NAME, build_quality_checks
+from data_quality.gate import load_specs, run_gate, validate_table
+from wijkbeeld.config import settings
+
+MART_TABLES = ["dim_gebied", "dim_indicator", "fct_indicator_waarde", "fct_kwetsbaarheid", "herkomst"]
+
+GOOD_WAREHOUSE_SQL = """
+CREATE SCHEMA seeds;
+CREATE SCHEMA mart;
+CREATE TABLE seeds.indicator_catalogus AS SELECT * FROM (VALUES
+  ('V01', 'Woninginbraken per 1.000 woningen', 'veiligheid', 'def', 'per 1.000 woningen', 1000.0, 1,
+   'Politie', 'standaard', 200, true, 0.0, 200.0),
+  ('V07', 'Overlast verward persoon per 1.000 inwoners', 'veiligheid', 'def', 'per 1.000 inwoners',
+   1000.0, 1, 'Politie', 'gevoelig', 500, true, 0.0, 300.0),
+  ('G01', 'Ernstig eenzaam (%)', 'gezondheid', 'def', '%', 100.0, 1, 'GGD', 'standaard', 50, true,
+   0.0, 100.0)
+) AS v(indicator_code, naam, domein, definitie, eenheid, schaal, polariteit, bron, privacy_klasse,
+       minimum_noemer, in_index, plausibel_min, plausibel_max);
+CREATE TABLE seeds.regio_gemeenten AS SELECT 'GM0826' AS gemeentecode, 'Oosterhout' AS gemeentenaam;
+CREATE TABLE mart.dim_gebied AS SELECT * FROM (VALUES
+  ('VR20', 'Midden- en West-Brabant', 'regio', NULL, NULL, 2024, 1100000, 480000, 470000),
+  ('GM0826', 'Oosterhout', 'gemeente', 'GM0826', 'Oosterhout', 2024, 57000, 25000, 24500),
+  ('WK082606', 'Dommelbergen', 'wijk', 'GM0826', 'Oosterhout', 2024, 6000, 2600, 2550),
+  ('WK082601', 'Centrum', 'wijk', 'GM0826', 'Oosterhout', 2024, 5000, 2400, 2300)
+) AS v(gebiedcode, gebiedsnaam, niveau, gemeentecode, gemeentenaam, geografie_jaar, inwoners, woningen,
+       huishoudens);
+CREATE TABLE mart.dim_indicator AS
+  SELECT indicator_code, naam, domein, definitie, eenheid, polariteit, bron, privacy_klasse,
+         minimum_noemer, in_index
+  FROM seeds.indicator_catalogus;
+CREATE TABLE mart.fct_indicator_waarde (
+  gebiedcode VARCHAR, indicator_code VARCHAR, periode VARCHAR, periode_type VARCHAR, teller BIGINT,
+  noemer DOUBLE, waarde DOUBLE, ondergrens DOUBLE, bovengrens DOUBLE, regio_waarde DOUBLE,
+  index_regio DOUBLE, z_score DOUBLE, rang_in_regio INTEGER, verandering_vorig_jaar DOUBLE, status VARCHAR);
+INSERT INTO mart.fct_indicator_waarde VALUES
+  ('WK082606', 'V01', '2024', 'jaar', 15, 2600, 5.8, NULL, NULL, 4.1, 141.5, 1.2, 1, 0.4, 'ok'),
+  ('WK082601', 'V01', '2024', 'jaar', NULL, 2400, NULL, NULL, NULL, 4.1, NULL, NULL, NULL, NULL,
+   'onderdrukt'),
+  ('GM0826', 'V01', '2024', 'jaar', 100, 25000, 4.0, NULL, NULL, 4.1, 97.6, NULL, NULL, NULL, 'ok'),
+  ('WK082606', 'V07', '2024', 'jaar', 10, 6000, 1.7, NULL, NULL, 1.0, 170.0, 2.1, 1, NULL, 'ok'),
+  ('WK082601', 'V07', '2024', 'jaar', NULL, 5000, NULL, NULL, NULL, 1.0, NULL, NULL, NULL, NULL,
+   'onderdrukt'),
+  ('WK082606', 'G01', '2024', 'jaar', NULL, 120, 14.2, 10.1, 18.3, 12.0, 118.3, -0.5, 2, NULL, 'ok'),
+  ('WK082601', 'G01', '2024', 'jaar', NULL, 30, NULL, NULL, NULL, 12.0, NULL, NULL, NULL, NULL,
+   'te_kleine_noemer'),
+  ('WK082606', 'V01', '2024-07/2025-06', '12mnd', 20, 2600, 7.7, NULL, NULL, 4.5, 171.1, 1.5, 1, NULL,
+   'ok'),
+  ('WK082601', 'V01', '2024-07/2025-06', '12mnd', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+   NULL, 'geen_data');
+CREATE TABLE mart.fct_kwetsbaarheid AS SELECT * FROM (VALUES
+  ('WK082606', '2024', 'jaar', 1.2, 0.3, -0.5, NULL, 0.1, 0.6, 1, true, 'V07, V01, G01', 'ok'),
+  ('WK082601', '2024', 'jaar', NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, NULL, 'onvoldoende_data')
+) AS v(gebiedcode, periode, periode_type, score_veiligheid, score_leefbaarheid, score_gezondheid,
+       score_wonen, score_brandveiligheid, kwetsbaarheidsindex, rang_in_regio, aandacht,
+       belangrijkste_indicatoren, status);
+CREATE TABLE mart.herkomst AS SELECT * FROM (VALUES
+  ('politie/misdrijven', '2024', 'misdrijven-2024.csv', repeat('a', 64), 1200, 3,
+   TIMESTAMP '2025-01-05 10:00:00'),
+  ('cbs/kerncijfers', '2024', 'kwb-2024.csv', repeat('b', 64), 300, 0, TIMESTAMP '2025-01-05 10:00:00')
+) AS v(bron, periode, bron_bestand, bron_sha256, rijen_geaccepteerd, rijen_afgewezen, geladen_op);
+CREATE TABLE mart.signalen AS SELECT 'WK082606' AS gebiedcode, '2024' AS periode,
+  'S_STAPELING' AS signaal_code, 'Stapeling' AS omschrijving, 'veiligheid 1.2, ...' AS onderbouwing;
+"""
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("WIJKBEELD_HOME", str(tmp_path / "home"))
+    settings().ensure()
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def warehouse(home: Path) -> Path:
+    path = settings().warehouse
+    with duckdb.connect(str(path)) as con:
+        con.execute(GOOD_WAREHOUSE_SQL)
+    return path
+
+
+def execute(path: Path, sql: str) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute(sql)
+
+
+def failed_names(table: str, warehouse: Path) -> list[str]:
+    result = validate_table(table, warehouse=warehouse)
+    assert not result.success
+    return [e.name for e in result.failed]
+
+
+def test_expectations_yaml_compiles_for_every_mart_table() -> None:
+    specs = load_specs()
+    assert set(MART_TABLES) <= set(specs)
+    assert all(spec.checks for spec in specs.values())
+
+
+def test_good_data_passes_and_writes_offline_report(warehouse: Path, home: Path) -> None:
+    result = run_gate()
+
+    assert result.success, result.failed
+    assert [t.table for t in result.tables] == [*MART_TABLES, "signalen"]  # wijkprofiel is absent
+    fct = next(t for t in result.tables if t.table == "fct_indicator_waarde")
+    assert fct.row_count == 9
+    assert {"key_unique", "disclosure_teller_gevoelig", "waarde_plausible", "row_count"} <= {
+        e.name for e in fct.expectations
+    }
+
+    quality = home / "reports" / "quality"
+    assert result.report == quality / "index.html"
+    latest = json.loads((quality / "latest.json").read_text())
+    assert latest["success"] is True
+    assert latest["tables"]["fct_indicator_waarde"]["expectations"][0] == {
+        "name": "table_present",
+        "description": "table mart.fct_indicator_waarde exists in the warehouse",
+        "success": True,
+        "observed_value": 1,
+        "failing_rows": None,
+        "sample": [],
+        "error": None,
+    }
+    assert fct.docs_page is not None and fct.docs_page.is_file()
+    assert (quality / "gx" / "fct_indicator_waarde" / "index.html").is_file()
+
+    external = re.compile(
+        r"<script[^>]*\ssrc=[\"']?https?://|<link[^>]*\shref=[\"']?https?://|url\(\s*[\"']?https?://|@import",
+        re.IGNORECASE,
+    )
+    pages = list(quality.rglob("*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        text = page.read_text()
+        assert not external.search(text), page
+        assert not re.search(r"<img[^>]*src=[\"']https?://", text), page
+    validation_page = fct.docs_page.read_text()
+    assert "disclosure: every published teller is rounded to a multiple of 5" in validation_page
+
+
+@pytest.mark.parametrize(
+    ("table", "sql", "expected"),
+    [
+        (
+            "fct_indicator_waarde",
+            "INSERT INTO mart.fct_indicator_waarde SELECT * FROM mart.fct_indicator_waarde LIMIT 1",
+            "key_unique",
+        ),
+        (
+            "fct_indicator_waarde",
+            "UPDATE mart.fct_indicator_waarde SET status = 'weg' WHERE teller = 15",
+            "status_allowed",
+        ),
+        (
+            "fct_indicator_waarde",
+            "UPDATE mart.fct_indicator_waarde SET teller = 3 WHERE teller = 15",
+            "disclosure_teller_standaard",
+        ),
+        (
+            "fct_indicator_waarde",
+            "UPDATE mart.fct_indicator_waarde SET teller = 7 WHERE teller = 10",
+            "disclosure_teller_gevoelig",
+        ),
+        (
+            "fct_indicator_waarde",
+            "UPDATE mart.fct_indicator_waarde SET teller = 12 WHERE teller = 15",
+            "disclosure_teller_multiple_of_5",
+        ),
+        (
+            "fct_indicator_waarde",
+            "UPDATE mart.fct_indicator_waarde SET waarde = NULL WHERE teller = 15",
+            "ok_has_waarde",
+        ),
+        (
+            "fct_indicator_waarde",
+            "UPDATE mart.fct_indicator_waarde SET teller = 5 WHERE status = 'onderdrukt'",
+            "not_ok_has_no_value",
+        ),
+        (
+            "fct_indicator_waarde",
+            "UPDATE mart.fct_indicator_waarde SET waarde = 250.0 WHERE teller = 15",
+            "waarde_plausible",
+        ),
+        (
+            "fct_indicator_waarde",
+            "UPDATE mart.fct_indicator_waarde SET z_score = 3.5 WHERE teller = 15",
+            "z_score_range",
+        ),
+        (
+            "fct_kwetsbaarheid",
+            "UPDATE mart.fct_kwetsbaarheid SET kwetsbaarheidsindex = -4 WHERE status = 'ok'",
+            "scores_range",
+        ),
+        (
+            "dim_gebied",
+            "UPDATE mart.dim_gebied SET niveau = 'buurt' WHERE gebiedcode = 'WK082601'",
+            "niveau_allowed",
+        ),
+        ("herkomst", "UPDATE mart.herkomst SET bron_sha256 = NULL", "key_not_null"),
+        ("herkomst", "ALTER TABLE mart.herkomst DROP COLUMN geladen_op", "contract_columns"),
+    ],
+)
+def test_violation_fails_and_names_the_expectation(warehouse: Path, table: str, sql: str, expected: str) -> None:
+    execute(warehouse, sql)
+
+    assert expected in failed_names(table, warehouse)
+
+
+def test_failing_rows_are_counted_and_sampled(warehouse: Path) -> None:
+    execute(warehouse, "UPDATE mart.fct_indicator_waarde SET teller = 7 WHERE teller = 10")
+
+    result = validate_table("fct_indicator_waarde", warehouse=warehouse)
+
+    failed = {e.name: e for e in result.failed}
+    gevoelig = failed["disclosure_teller_gevoelig"]
+    assert gevoelig.failing_rows == gevoelig.observed_value == 1
+    assert gevoelig.sample == [
+        {
+            "gebiedcode": "WK082606",
+            "indicator_code": "V07",
+            "periode": "2024",
+            "periode_type": "jaar",
+            "privacy_klasse": "gevoelig",
+            "status": "ok",
+            "teller": 7,
+        }
+    ]
+    assert "0-9" in gevoelig.description
+
+
+def publish_copy(warehouse: Path) -> Path:
+    """Stand-in for a published release: a copy of the warehouse at publish/wijkbeeld.duckdb."""
+    published = settings().publish / "wijkbeeld.duckdb"
+    published.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(warehouse, published)
+    return published
+
+
+def test_row_count_compared_with_previous_release(warehouse: Path) -> None:
+    execute(warehouse, "INSERT INTO mart.dim_gebied SELECT * FROM mart.dim_gebied")  # 8 rows
+    execute(warehouse, "INSERT INTO mart.dim_gebied SELECT * FROM mart.dim_gebied")  # 16 rows
+    without_release = validate_table("dim_gebied", warehouse=warehouse)
+    assert "row_count" not in [e.name for e in without_release.failed]  # no previous release: passes
+    publish_copy(warehouse)
+
+    # drop to 5 of 16 rows (31 %)
+    execute(warehouse, "DELETE FROM mart.dim_gebied WHERE rowid >= 5")
+    result = validate_table("dim_gebied", warehouse=warehouse)
+
+    row_count = next(e for e in result.expectations if e.name == "row_count")
+    assert not row_count.success
+    assert row_count.observed_value == 5
+    assert result.previous_row_count == 16
+    assert "published release (16 rows)" in row_count.description
+
+
+def test_missing_required_table_fails(warehouse: Path) -> None:
+    execute(warehouse, "DROP TABLE mart.fct_kwetsbaarheid")
+
+    result = run_gate()
+
+    assert not result.success
+    assert result.failed == {"fct_kwetsbaarheid": ["table_present"]}
+
+
+def test_expectation_that_cannot_be_evaluated_fails_with_its_error(warehouse: Path) -> None:
+    execute(warehouse, "DROP TABLE mart.dim_gebied")
+
+    result = validate_table("fct_indicator_waarde", warehouse=warehouse)
+
+    assert [e.name for e in result.failed] == ["gebied_known"]
+    (failed,) = result.failed
+    assert failed.error is not None and "dim_gebied" in failed.error
+    assert failed.failing_rows is None
+
+
+def test_single_table_run_updates_its_part_of_the_report(warehouse: Path, home: Path) -> None:
+    run_gate()
+    execute(warehouse, "UPDATE mart.herkomst SET rijen_afgewezen = -1")
+
+    result = run_gate(["herkomst"])
+
+    assert not result.success
+    latest = json.loads((home / "reports" / "quality" / "latest.json").read_text())
+    assert latest["success"] is False
+    assert latest["tables"]["herkomst"]["success"] is False
+    assert latest["tables"]["dim_gebied"]["success"] is True  # kept from the full run
+    assert "rows_not_negative" in (home / "reports" / "quality" / "index.html").read_text()
+
+
+def test_blocking_check_skips_downstream_asset(warehouse: Path) -> None:
+    execute(warehouse, "UPDATE mart.fct_indicator_waarde SET teller = 3 WHERE teller = 15")
+
+    @dg.asset(name="fct_indicator_waarde")
+    def upstream() -> None:
+        """Stands in for the dbt model (the warehouse table is already there)."""
+
+    @dg.asset(deps=[dg.AssetKey(["fct_indicator_waarde"])])
+    def publish() -> None:
+        """Stands in for the publish asset."""
+
+    checks = build_quality_checks(["fct_indicator_waarde"])
+    result = dg.materialize([upstream, publish, *checks], raise_on_error=False)
+
+    assert not result.success
+    materialised = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert materialised == {dg.AssetKey(["fct_indicator_waarde"])}
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.check_name == CHECK_NAME
+    assert not evaluation.passed
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert "disclosure_teller_standaard" in evaluation.metadata["failed_expectations"].value
+
+
+def test_passing_check_lets_downstream_run(warehouse: Path) -> None:
+    @dg.asset(name="fct_indicator_waarde")
+    def upstream() -> None:
+        """Stands in for the dbt model."""
+
+    @dg.asset(deps=[dg.AssetKey(["fct_indicator_waarde"])])
+    def publish() -> None:
+        """Stands in for the publish asset."""
+
+    result = dg.materialize([upstream, publish, *build_quality_checks(["fct_indicator_waarde"])])
+
+    assert result.success
+    assert dg.AssetKey(["publish"]) in {e.asset_key for e in result.get_asset_materialization_events()}
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.passed
+    report = evaluation.metadata["quality_report"].value
+    assert Path(report).name == "index.html" and Path(report).is_file()
