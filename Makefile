@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(BIN)/python scripts/prepare_dbt.py
 	@rm -f $(VENV)/.installed-* && touch $@
 
@@ -25,7 +25,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd dbt_project && ../$(BIN)/sqlfluff lint models --processes 2
+	cd dbt_project && WIJKBEELD_WAREHOUSE=$(CURDIR)/dbt_project/target/lint.duckdb ../$(BIN)/sqlfluff lint models --processes 2
 
 test: lint
 	bash scripts/pytest.sh

@@ -4,8 +4,6 @@ It depends on every mart table. The quality checks on those tables are blocking,
 Dagster skips this asset and the current publication stays untouched.
 """
 
-from __future__ import annotations
-
 import json
 import subprocess
 from pathlib import Path
@@ -43,9 +41,7 @@ def _mart_facts(warehouse: Path) -> tuple[int | None, list[str]]:
         (jaar,) = con.execute("select max(geografie_jaar) from mart.dim_gebied").fetchone()
         perioden = [
             row[0]
-            for row in con.execute(
-                "select distinct periode from mart.fct_indicator_waarde order by periode"
-            ).fetchall()
+            for row in con.execute("select distinct periode from mart.fct_indicator_waarde order by periode").fetchall()
         ]
     finally:
         con.close()

@@ -4,8 +4,6 @@ The manifest is prepared at install time (`scripts/prepare_dbt.py`), so loading 
 reads ``target/manifest.json``; it never parses the dbt project.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Iterator, Mapping

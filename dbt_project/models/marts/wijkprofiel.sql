@@ -38,7 +38,7 @@ select
     k.belangrijkste_indicatoren
 from {{ ref('fct_kwetsbaarheid') }} as k
 inner join {{ ref('dim_gebied') }} as g on k.gebiedcode = g.gebiedcode
-left join waarden as w  -- noqa: ST11 (used by the generated columns)
+left join waarden as w  -- noqa: ST11
     on k.gebiedcode = w.gebiedcode and k.periode = w.periode and k.periode_type = w.periode_type
 group by
     k.gebiedcode,

@@ -1,0 +1,225 @@
+"""End to end through the same code path as `wijkbeeld refresh`: hand-made extracts -> published mart.
+
+Every expected value below is computed by hand from the monthly numbers in tests/extracts.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests import extracts
+from wijkbeeld.publish import current_release, list_releases
+from wijkbeeld.refresh import RefreshOutcome, run_refresh
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    base = tmp_path_factory.mktemp("e2e")
+    data = base / "data"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WIJKBEELD_HOME", str(data))
+        mp.setenv("WIJKBEELD_SETTLE_SECONDS", "0")
+        mp.setenv("DAGSTER_HOME", str(base / "dagster"))
+        landing = data / "landing"
+        extracts.all_extracts(landing)
+        # a bad file beside the good ones: wrong delimiter (',' instead of ';')
+        extracts.write(
+            landing / "politie" / "incidenten" / "incidenten-202301.csv",
+            "ID,SoortIncident,WijkenEnBuurten,Perioden,Incidenten_1\n1,Overlast jeugd,WK082601,2023MM01,99\n",
+        )
+        outcome = run_refresh()
+        assert outcome.published, outcome
+        yield data
+
+
+def _published(home: Path) -> dict[tuple[str, str, str], dict]:
+    con = duckdb.connect(str(home / "publish" / "wijkbeeld.duckdb"), read_only=True)
+    try:
+        cur = con.execute("select * from mart.fct_indicator_waarde where periode_type = 'jaar'")
+        cols = [d[0] for d in cur.description]
+        rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+    return {(r["gebiedcode"], r["indicator_code"], r["periode"]): r for r in rows}
+
+
+def _value(rows: dict, gebied: str, code: str, periode: str = "2024") -> tuple:
+    r = rows[(gebied, code, periode)]
+    return r["status"], r["teller"], r["waarde"]
+
+
+def test_rates_statuses_and_rounding_match_hand_computation(home: Path) -> None:
+    rows = _published(home)
+    # V05 uses the delivered total row 0.0.0 as is (120 a year, more than the listed kinds add up to)
+    assert _value(rows, "WK082601", "V05") == ("ok", 120, 20.0)
+    assert _value(rows, "WK082602", "V05") == ("ok", 50, 13.0)  # 48 -> 50; 48 / 3700 * 1000 = 12.97
+    assert _value(rows, "WK074401", "V05") == ("ok", 25, 20.0)  # 24 -> 25
+    assert _value(rows, "GM0826", "V05") == ("ok", 180, 18.0)  # sum of its wijken over its own noemer
+    assert _value(rows, "VR20", "V05") == ("ok", 215, 18.0)  # pooled 216 / 12000
+    wk = rows[("WK082601", "V05", "2024")]
+    assert wk["regio_waarde"] == 18.0
+    assert wk["index_regio"] == round(100 * 20.0 / 18.0, 1)
+    assert wk["noemer"] == 6000
+    # a teller of 3 (standaard) is suppressed; a noemer under minimum_noemer gives te_kleine_noemer
+    assert _value(rows, "WK082602", "V01") == ("onderdrukt", None, None)
+    assert _value(rows, "WK082603", "V01") == ("te_kleine_noemer", None, None)
+    assert _value(rows, "WK082603", "V05") == ("te_kleine_noemer", None, None)
+    assert _value(rows, "WK074401", "V01") == ("ok", 25, 48.0)
+    # a withheld (empty) count is niet_geleverd, for the wijk and for its gemeente
+    assert _value(rows, "WK082601", "V02")[0] == "niet_geleverd"
+    assert _value(rows, "GM0826", "V02")[0] == "niet_geleverd"
+    assert _value(rows, "WK082601", "V02", "2023") == ("ok", 10, 2.0)
+    # Baarle-Nassau sent no meldingen: geen_data, never a rate of 0
+    for gebied in ("GM0744", "WK074401", "WK074402"):
+        assert _value(rows, gebied, "L01")[0] == "geen_data"
+    assert _value(rows, "WK082601", "L01") == ("ok", 240, 40.0)
+    assert _value(rows, "WK082602", "L01") == ("ok", 35, 9.7)  # 36 incl. one by PC6 majority
+    assert rows[("WK082602", "L01", "2024")]["verandering_vorig_jaar"] == round(36 / 3.7 - 96 / 3.7, 1)
+    assert _value(rows, "GM0826", "L01") == ("ok", 275, 27.6)  # the unmapped melding counts nowhere
+    # CBS indicators: percentages become tellers on their noemer; '.' is niet_geleverd
+    assert _value(rows, "WK082601", "W06") == ("ok", 300, 12.0)
+    assert _value(rows, "WK082603", "W06")[0] == "niet_geleverd"
+    assert _value(rows, "WK082601", "C01") == ("ok", 6000, 6000.0)
+
+
+def test_complementary_suppression_blocks_the_subtraction_attack(home: Path) -> None:
+    rows = _published(home)
+    # Baarle-Nassau V03 2024: WK074402 has 3 (suppressed); the gemeente total 15 is published, so the only
+    # other wijk is suppressed too - otherwise 15 - 12 would give the hidden 3 away.
+    assert _value(rows, "GM0744", "V03") == ("ok", 15, 7.5)
+    assert _value(rows, "WK074402", "V03")[0] == "onderdrukt"
+    assert _value(rows, "WK074401", "V03")[0] == "onderdrukt"
+    # 2023 had no small teller there: nothing suppressed
+    assert _value(rows, "WK074401", "V03", "2023") == ("ok", 10, 10.0)
+    # Oosterhout V03: the only hidden wijk has te_kleine_noemer with teller 0 (not disclosive): no extra
+    assert _value(rows, "WK082601", "V03") == ("ok", 25, 4.0)
+    for (gebied, code, periode), r in rows.items():
+        if r["teller"] is not None:
+            assert r["teller"] % 5 == 0, (gebied, code, periode)
+
+
+def test_z_scores_over_the_wijken_with_status_ok(home: Path) -> None:
+    rows = _published(home)
+    values = {"WK082601": 20.0, "WK082602": 48 / 3.7, "WK074401": 20.0, "WK074402": 15.0}
+    mean = sum(values.values()) / 4
+    sd = (sum((v - mean) ** 2 for v in values.values()) / 4) ** 0.5
+    for gebied, v in values.items():
+        assert rows[(gebied, "V05", "2024")]["z_score"] == pytest.approx((v - mean) / sd, abs=1e-3)
+    assert rows[("WK082603", "V05", "2024")]["z_score"] is None
+    assert rows[("WK082601", "L01", "2024")]["z_score"] is None  # context indicator (polarity 0)
+
+
+def test_bad_file_is_quarantined_and_the_good_ones_load(home: Path) -> None:
+    bad = home / "quarantine" / "politie" / "incidenten" / "incidenten-202301.csv"
+    assert bad.exists()
+    reason = json.loads(bad.with_name(bad.name + ".reason.json").read_text(encoding="utf-8"))
+    assert "delimiter" in json.dumps(reason).lower() or "column" in json.dumps(reason).lower()
+    assert not any((home / "landing").rglob("*.csv"))
+    assert len(list((home / "archive" / "gemeente" / "meldingen").iterdir())) == 24
+    con = duckdb.connect(str(home / "publish" / "wijkbeeld.duckdb"), read_only=True)
+    try:
+        files = {r[0] for r in con.execute("select distinct bron_bestand from mart.herkomst").fetchall()}
+    finally:
+        con.close()
+    assert "incidenten-202412.csv" in files and "incidenten-202301.csv" not in files
+
+
+def test_no_personal_data_reaches_warehouse_or_mart(home: Path) -> None:
+    for db in (home / "warehouse" / "wijkbeeld.duckdb", home / "publish" / "wijkbeeld.duckdb"):
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            cols = con.execute(
+                "select table_schema, table_name, column_name from information_schema.columns "
+                "where data_type = 'VARCHAR'"
+            ).fetchall()
+            for schema, table, column in cols:
+                hits = con.execute(
+                    f'select count(*) from "{schema}"."{table}" where "{column}" like ?',
+                    [f"%{extracts.PII_MARKER}%"],
+                ).fetchone()[0]
+                assert hits == 0, (db, schema, table, column)
+        finally:
+            con.close()
+
+
+def test_second_refresh_without_new_files_changes_nothing(home: Path) -> None:
+    before = current_release()
+    outcome = run_refresh()
+    assert outcome.published and not outcome.new_release
+    assert current_release().release_id == before.release_id
+    assert len(list_releases()) == 1
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+READER = textwrap.dedent(
+    """
+    import sys, time, duckdb
+    path, go = sys.argv[1], sys.argv[2]
+    con = duckdb.connect(path, read_only=True)
+    q = "select waarde from mart.fct_indicator_waarde where gebiedcode='WK082601' and indicator_code='V05' "
+    q += "and periode='2024' and periode_type='jaar'"
+    print(con.execute(q).fetchone()[0], flush=True)
+    import pathlib
+    for _ in range(600):
+        if pathlib.Path(go).exists():
+            break
+        time.sleep(0.1)
+    print(con.execute(q).fetchone()[0], flush=True)
+    con.close()
+    print(duckdb.connect(path, read_only=True).execute(q).fetchone()[0], flush=True)
+    """
+)
+
+
+def test_redelivery_publishes_while_a_reader_holds_the_file(home: Path, tmp_path: Path) -> None:
+    stable = home / "publish" / "wijkbeeld.duckdb"
+    go = tmp_path / "go"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(stable), str(go)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "20.0"
+        # the politie re-delivers the same file name with December 2024 revised: 22 instead of 10
+        path = extracts.misdrijven(home / "landing")
+        path.write_text(
+            path.read_text(encoding="utf-8").replace(
+                ";0.0.0   ;WK082601  ;2024MM12;10", ";0.0.0   ;WK082601  ;2024MM12;22"
+            ),
+            encoding="utf-8",
+        )
+        outcome: RefreshOutcome = run_refresh()
+        assert outcome.published and outcome.new_release, outcome
+    finally:
+        go.touch()
+        out, _ = reader.communicate(timeout=60)
+    held, reopened = out.split()
+    assert held == "20.0"  # the open connection kept reading the old release, without error
+    assert reopened == "22.0"  # 132 / 6000 * 1000
+    assert reader.returncode == 0
+    assert len(list_releases()) == 2
+
+
+def test_failing_quality_gate_blocks_publication(home: Path) -> None:
+    stable = home / "publish" / "wijkbeeld.duckdb"
+    before_id, before_sha = current_release().release_id, _sha(stable)
+    # an implausible re-delivery: 99,999 crimes a month in WK082602 (V05 far above its plausible maximum)
+    path = extracts.misdrijven(home / "landing")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(";0.0.0   ;WK082602  ;2024MM06;4", ";0.0.0   ;WK082602  ;2024MM06;99999"), "utf-8")
+    outcome = run_refresh()
+    assert not outcome.published
+    assert any("fct_indicator_waarde" in c for c in outcome.failed_checks), outcome
+    assert current_release().release_id == before_id
+    assert _sha(stable) == before_sha

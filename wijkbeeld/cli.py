@@ -1,0 +1,142 @@
+"""The `wijkbeeld` command line: demo data, refresh, partner-side validation, releases and rollback.
+
+User errors print a one-line reason and exit non-zero; they never show a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from wijkbeeld.config import settings
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from wijkbeeld.demo import generate
+
+    s = settings().ensure()
+    result = generate(s.landing, seed=args.seed, scale=args.scale)
+    print(f"Demo extracts in {s.landing}: {result.files_written} written, {result.files_skipped} already there.")
+    return 0
+
+
+def _landing_is_empty(landing: Path) -> bool:
+    return not any(p.is_file() for p in landing.rglob("*")) if landing.exists() else True
+
+
+def _cmd_refresh(_: argparse.Namespace) -> int:
+    from wijkbeeld.refresh import run_refresh
+    from wijkbeeld.summary import published_summary
+
+    outcome = run_refresh()
+    if outcome.published:
+        print(published_summary(settings(), new_release=outcome.new_release))
+        return 0
+    print("Refresh did NOT publish; the current publication is untouched.", file=sys.stderr)
+    for check in outcome.failed_checks:
+        print(f"  failed quality check: {check}", file=sys.stderr)
+    for step in outcome.failed_steps:
+        print(f"  failed step: {step}", file=sys.stderr)
+    print(
+        f"  details: quality report in {settings().reports / 'quality'}; runs in the Dagster UI (make ui)",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    s = settings().ensure()
+    if _landing_is_empty(s.landing) and not any(s.archive.rglob("*.*")):
+        print("Landing folder is empty: generating the demo partner extracts first.")
+        _cmd_demo(argparse.Namespace(seed=args.seed, scale="region"))
+    return _cmd_refresh(args)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from assets.ingest import validate_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    verdict = validate_file(path, args.dataset)
+    print(verdict.text())
+    return 0 if verdict.accepted else 1
+
+
+def _cmd_releases(_: argparse.Namespace) -> int:
+    from wijkbeeld.publish import list_releases
+
+    releases = list_releases(settings())
+    if not releases:
+        print("No releases published yet (run `wijkbeeld refresh`).")
+        return 0
+    for r in releases:
+        mark = "*" if r.is_current else " "
+        rows = sum(r.row_counts.values())
+        print(f"{mark} {r.release_id}  published {r.published_at:%Y-%m-%d %H:%M} UTC  {rows} rows  {r.code_versie}")
+    return 0
+
+
+def _cmd_rollback(args: argparse.Namespace) -> int:
+    from wijkbeeld.publish import PublishError, rollback
+
+    try:
+        release = rollback(args.release, settings())
+    except PublishError as exc:
+        raise UserError(str(exc)) from exc
+    print(f"Release {release.release_id} is current again ({settings().publish / 'wijkbeeld.duckdb'}).")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wijkbeeld",
+        description="wijkbeeld: partner extracts -> DuckDB -> dbt -> quality gate -> published wijk mart. "
+        "The data home is $WIJKBEELD_HOME (default ./data).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="write deterministic demo partner extracts into the landing folder")
+    p.add_argument("--scale", choices=["region", "national"], default="region")
+    p.add_argument("--seed", type=int, default=2024)
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("refresh", help="run the nightly job once: ingest -> dbt -> quality gate -> publish")
+    p.set_defaults(func=_cmd_refresh)
+
+    p = sub.add_parser("run", help="demo data when the landing folder is empty, then refresh (make run)")
+    p.add_argument("--seed", type=int, default=2024)
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("validate", help="check one partner extract as ingest would (exit 0 = accepted)")
+    p.add_argument("file", help="the extract to check")
+    p.add_argument("--dataset", help="PARTNER/DATASET, e.g. politie/misdrijven (default: from the file name)")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("releases", help="list the published releases (* = current)")
+    p.set_defaults(func=_cmd_releases)
+
+    p = sub.add_parser("rollback", help="make an earlier release current again (atomic)")
+    p.add_argument("release", help="release id, see `wijkbeeld releases`")
+    p.set_defaults(func=_cmd_rollback)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"wijkbeeld: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

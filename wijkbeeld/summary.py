@@ -1,0 +1,43 @@
+"""A person-readable summary of the current publication (printed by `make run` and `wijkbeeld refresh`)."""
+
+from __future__ import annotations
+
+from wijkbeeld.config import Settings
+
+
+def published_summary(s: Settings, *, new_release: bool = True) -> str:
+    """Release id, row counts, the wijken with aandacht in the newest period, where files and reports are."""
+    import duckdb
+
+    from wijkbeeld.publish import current_release
+
+    release = current_release(s)
+    if release is None:
+        return "No release published."
+    con = duckdb.connect(str(release.duckdb_path), read_only=True)
+    try:
+        periode, periode_type = con.execute(
+            "select periode, periode_type from mart.fct_kwetsbaarheid "
+            "order by case periode_type when '12mnd' then 0 else 1 end, periode desc limit 1"
+        ).fetchone() or (None, None)
+        aandacht = con.execute(
+            "select k.gebiedcode, g.gebiedsnaam, g.gemeentenaam, k.rang_in_regio, "
+            "k.belangrijkste_indicatoren "
+            "from mart.fct_kwetsbaarheid k join mart.dim_gebied g using (gebiedcode) "
+            "where k.aandacht and k.periode = ? and k.periode_type = ? "
+            "order by k.rang_in_regio nulls last, k.gebiedcode",
+            [periode, periode_type],
+        ).fetchall()
+    finally:
+        con.close()
+    verb = "Published new release" if new_release else "No change since the current release"
+    lines = [f"{verb}: {release.release_id}"]
+    lines += [f"  {table:<22} {count:>9} rows" for table, count in sorted(release.row_counts.items())]
+    lines.append(f"Wijken with aandacht in {periode} ({periode_type}): {len(aandacht)}")
+    for code, naam, gemeente, rang, waarom in aandacht:
+        rang_txt = f"rank {rang}" if rang is not None else "no rank"
+        lines.append(f"  {code} {naam} ({gemeente}), {rang_txt}: {waarom or '-'}")
+    lines.append(f"Published DuckDB (BI tools): {s.publish / 'wijkbeeld.duckdb'}")
+    lines.append(f"Parquet per table:            {s.publish / 'current' / 'parquet'}")
+    lines.append(f"Quality report:               {s.reports / 'quality' / 'index.html'}")
+    return "\n".join(lines)
