@@ -424,7 +424,7 @@ def _row_count_expectation(bounds: RowCountBounds, previous: int | None) -> tupl
     """(min, max, description) of the row-count expectation; no baseline when there is no old table."""
     low, high = float(bounds.min_rows), None
     if not previous:
-        return low, high, f"at least {bounds.min_rows} rows (no published release of this table to compare)"
+        return low, high, f"at least {bounds.min_rows} row(s) (no published release of this table to compare)"
     parts = []
     if bounds.min_ratio is not None:
         low = max(low, bounds.min_ratio * previous)
@@ -546,7 +546,7 @@ def _run_great_expectations(
     )
     suite = context.suites.add(gx.ExpectationSuite(name=table))
     for p in planned:
-        counted = "; the observed value is the number of violating rows" if p.failing_rows is not None else ""
+        counted = "; the observed value is the number of violations" if p.failing_rows is not None else ""
         suite.add_expectation(
             gxe.ExpectColumnMaxToBeBetween(
                 column=p.name, min_value=p.low, max_value=p.high, description=p.description + counted
