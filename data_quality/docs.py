@@ -163,12 +163,6 @@ def write_report(table_results: list[dict[str, Any]], reports: Path, *, table_or
     return reports / INDEX
 
 
-def load_latest(reports: Path) -> dict[str, Any] | None:
-    """The latest report as written by :func:`write_report`, or None before the first gate run."""
-    path = reports / LATEST
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
 _SUMMARY_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:1.5rem;color:#212529}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #dee2e6;padding:.25rem .5rem;
