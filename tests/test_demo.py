@@ -8,6 +8,7 @@ import io
 import re
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -27,6 +28,11 @@ NAME_PATTERNS = {
     "politie/misdrijven": r"misdrijven-\d{6}\.csv",
     "politie/incidenten": r"incidenten-\d{6}\.csv",
     "gemeente/meldingen": r"meldingen-GM\d{4}-\d{6}\.csv",
+    "brandweer/incidenten": r"brandweer-incidenten-\d{6}\.csv",
+    "ggd/gezondheidsmonitor": r"gezondheidsmonitor-\d{4}\.xlsx",
+    "gemeente/handhaving": r"handhaving-GM\d{4}-\d{4}\.xlsx",
+    "gemeente/veiligheidsmonitor": r"veiligheidsmonitor-\d{4}\.csv",
+    "corporatie/signalen": r"corporatie-[a-z-]+-\d{4}Q[1-4]\.xlsx",
 }
 SMALL_WIJKEN = ("WK074403", "WK077701", "WK078513", "WK082608", "WK082609", "WK085534", "WK167408")
 
@@ -116,6 +122,9 @@ def test_file_names_match_the_contract_patterns(landing: Path) -> None:
     assert {"kwb-2022.csv", "kwb-2023.csv", "kwb-2024.csv", "pc6hnr-2024.csv"} <= names
     assert {f"misdrijven-2025{m:02d}.csv" for m in range(1, 13)} <= names
     assert len([n for n in names if n.startswith("meldingen-GM0826-")]) == 48
+    assert {f"gezondheidsmonitor-{y}.xlsx" for y in range(2022, 2026)} <= names
+    assert "corporatie-woonstichting-noord-2024Q3.xlsx" in names
+    assert set(NAME_PATTERNS) == {p.parent.relative_to(landing).as_posix() for p in files}
 
 
 def test_kerncijfers_follow_the_cbs_layout(landing: Path) -> None:
@@ -231,3 +240,76 @@ def test_rising_crime_wijk(landing: Path) -> None:
     totals = crimes[(crimes.gebied == RISING_CRIME) & (crimes.soort == "0.0.0")].groupby("jaar").n.sum()
     assert totals.is_monotonic_increasing
     assert totals["2025"] > 1.6 * totals["2022"]
+
+
+def _sheet(path: Path, sheet: str) -> list[tuple[object, ...]]:
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    rows = list(workbook[sheet].iter_rows(values_only=True))
+    workbook.close()
+    return rows
+
+
+def test_workbooks_have_fixed_properties(landing: Path) -> None:
+    workbook = openpyxl.load_workbook(landing / "gemeente" / "handhaving" / "handhaving-GM0826-2024.xlsx")
+    assert workbook.properties.created == workbook.properties.modified
+    assert workbook.properties.modified.year == 2020
+    sheet = workbook["registraties"]
+    assert [c.value for c in sheet[1]] == ["Zaaknummer", "Datum", "Feitcategorie", "Afdoening", "Buurtcode",
+                                           "Postcode"]  # fmt: skip
+    assert sheet["B2"].is_date
+
+
+def test_brandweer_csv_has_bom_commas_and_redeliveries(landing: Path) -> None:
+    folder = landing / "brandweer" / "incidenten"
+    data = (folder / "brandweer-incidenten-202406.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfincident_id,melding_tijd,incidentsoort,prioriteit,ter_plaatse,pc6,")
+    june = pd.read_csv(folder / "brandweer-incidenten-202406.csv", dtype=str, encoding="utf-8-sig")
+    may = pd.read_csv(folder / "brandweer-incidenten-202405.csv", dtype=str, encoding="utf-8-sig")
+    assert 0 < june.incident_id.isin(may.incident_id).sum() <= 5
+    assert june.melding_tijd.str.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}").all()
+    assert set(june.incidentsoort) == {"Woningbrand", "Buitenbrand", "Brand overig gebouw", "Hulpverlening",
+                                       "Loos alarm", "OMS-melding"}  # fmt: skip
+    assert set(june.rookmelder.dropna()) <= {"werkend", "niet werkend", "afwezig", "onbekend"}
+    assert june[june.incidentsoort != "Woningbrand"].rookmelder.isna().all()
+    assert june.huisnummer.isna().any() and june.x_rd.isna().any()
+
+
+def test_ggd_workbook_has_title_rows_and_mixed_cells(landing: Path) -> None:
+    rows = _sheet(landing / "ggd" / "gezondheidsmonitor" / "gezondheidsmonitor-2024.xlsx", "wijken")
+    header = next(i for i, row in enumerate(rows) if row[0] == "Gebiedcode")
+    assert header == 3
+    assert rows[header] == ("Gebiedcode", "Gebiednaam", "Indicator", "Percentage", "Ondergrens", "Bovengrens",
+                            "Respondenten")  # fmt: skip
+    values = [row[3] for row in rows[header + 1 :]]
+    assert any(isinstance(v, float) for v in values)
+    assert any(isinstance(v, str) and re.fullmatch(r"\d+,\d", v) for v in values)
+    assert "-" in values  # not published: too few respondents
+
+
+def test_corporaties_share_postcodes(landing: Path) -> None:
+    folder = landing / "corporatie" / "signalen"
+    files = sorted(folder.glob("corporatie-*-2024Q3.xlsx"))
+    assert len(files) == 5
+    postcodes = []
+    for path in files:
+        rows = _sheet(path, "signalen")
+        assert rows[0] == ("Postcode", "Verhuureenheden", "Overlastmeldingen", "Woningvervuiling",
+                           "Huurachterstand2mnd", "Ontruimingen", "Mutaties")  # fmt: skip
+        assert all(isinstance(v, int) and v >= 0 for row in rows[1:] for v in row[1:])
+        postcodes.append({str(row[0]).replace(" ", "") for row in rows[1:]})
+    assert any(postcodes[i] & postcodes[j] for i in range(len(files)) for j in range(i + 1, len(files)))
+
+
+def test_dommelbergen_decline_shows_in_boa_and_survey(landing: Path) -> None:
+    frames = [pd.read_excel(p) for p in sorted((landing / "gemeente" / "handhaving").glob("*GM0826*.xlsx"))]
+    boa = pd.concat(frames, ignore_index=True)
+    in_wijk = boa.Buurtcode.astype(str).str.removeprefix("BU").str[:6] == DOMMELBERGEN[2:]
+    afval = boa[in_wijk & boa.Feitcategorie.str.startswith("Afval")].Datum.dt.year.value_counts()
+    assert afval[2024] > afval[2023]
+
+    def verloedering(year: int) -> float:
+        survey = _read(landing / "gemeente" / "veiligheidsmonitor" / f"veiligheidsmonitor-{year}.csv")
+        row = survey[(survey.gebiedcode == DOMMELBERGEN) & survey.indicator.str.startswith("Verloedering")]
+        return float(row.waarde.iloc[0].replace(",", "."))
+
+    assert verloedering(2024) > verloedering(2023)

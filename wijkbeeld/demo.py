@@ -8,10 +8,14 @@ clock, so one seed always gives byte-identical files, and existing files are nev
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +54,7 @@ RISING_CRIME = "WK085543"  # Heikant, Tilburg: crime +25 % a year
 VULNERABLE = ("WK075801", "WK085525", "WK085542")  # Breda noord, Groeseind-Hoefstraat, Stokhasselt
 NO_MELDINGEN = frozenset({"GM0744"})  # Baarle-Nassau sends no MOR meldingen
 STORY_START_YEAR = 2024
-PINNED_INWONERS = {DOMMELBERGEN: 7_000, RISING_CRIME: 8_000}
+PINNED_INWONERS = {DOMMELBERGEN: 7_000, RISING_CRIME: 8_000, "WK085525": 4_500, "WK085542": 5_500}
 # Dommelbergen from 2024 on (multipliers on the expected counts; docs/demo-data.md).
 DOMMELBERGEN_CRIME = 1.3  # every crime kind
 DOMMELBERGEN_VERNIELING = 1.4  # 2.2.1, instead of the 1.3 above
@@ -201,6 +205,16 @@ def generate(
         writer.write("politie", dataset, name, data, rows)
     for name, data, rows in _meldingen_files(geo, months, seed):
         writer.write("gemeente", "meldingen", name, data, rows)
+    for name, data, rows in _brandweer_files(geo, months, seed):
+        writer.write("brandweer", "incidenten", name, data, rows)
+    for name, data, rows in _ggd_files(geo, months, seed):
+        writer.write("ggd", "gezondheidsmonitor", name, data, rows)
+    for name, data, rows in _handhaving_files(geo, months, seed):
+        writer.write("gemeente", "handhaving", name, data, rows)
+    for name, data, rows in _veiligheidsmonitor_files(geo, months, seed):
+        writer.write("gemeente", "veiligheidsmonitor", name, data, rows)
+    for name, data, rows in _corporatie_files(geo, months, seed):
+        writer.write("corporatie", "signalen", name, data, rows)
     return summary
 
 
@@ -517,9 +531,9 @@ def _kerncijfers_csv(geo: Geography, year: int, seed: int) -> tuple[bytes, int]:
     rows = rows.assign(rank=rank, gm=rows.code.str[2:6]).sort_values(
         ["gm", "order_wijk", "rank", "code"], kind="stable"
     )
-    outside = pd.DataFrame(
-        _OUTSIDE_REGION, columns=["code", "regio", "recs", *KWB_COUNTS, *KWB_PERCENTS]
-    ).assign(gm_naam="Amsterdam")
+    outside = pd.DataFrame(_OUTSIDE_REGION, columns=["code", "regio", "recs", *KWB_COUNTS, *KWB_PERCENTS]).assign(
+        gm_naam="Amsterdam"
+    )
     rows = pd.concat([outside, rows], ignore_index=True)
 
     out = pd.DataFrame(
@@ -636,9 +650,7 @@ _INCIDENTEN = _StatlineSpec(
 )  # fmt: skip
 
 
-def _politie_files(
-    geo: Geography, months: pd.PeriodIndex, seed: int
-) -> Iterator[tuple[str, str, bytes, int]]:
+def _politie_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Iterator[tuple[str, str, bytes, int]]:
     """Yield (dataset, file name, bytes, rows) for both politie datasets, one file per month."""
     codes, matrix = _area_matrix(geo)
     story = [DOMMELBERGEN, RISING_CRIME, *VULNERABLE]
@@ -667,10 +679,13 @@ def _politie_files(
 
 
 def _draw_counts(rng: np.random.Generator, lam: np.ndarray, calm: np.ndarray) -> np.ndarray:
-    """Poisson counts [wijk, kind, month]; the 'calm' wijken get binomial counts with a quarter of the
-    Poisson variance, so a planted change of +30 % shows for every seed instead of drowning in noise."""
+    """Poisson counts [area, kind, month]; the 'calm' areas (Dommelbergen) get binomial counts with a quarter
+    of the Poisson variance, so a planted change of +30 % shows for every seed instead of drowning in noise."""
     counts = rng.poisson(lam)
-    counts[calm] = rng.binomial(np.rint(lam[calm] / 0.75).astype(np.int64), 0.75)
+    trials = lam[calm] / 0.75
+    whole = np.floor(trials)
+    trials = (whole + (rng.random(trials.shape) < trials - whole)).astype(np.int64)  # unbiased rounding
+    counts[calm] = rng.binomial(trials, 0.75)
     return counts
 
 
@@ -707,9 +722,7 @@ def _statline_frame(
 # gemeente / meldingen (MOR, incident level, CP1252, one file per gemeente per month)
 # ---------------------------------------------------------------------------------------------------
 
-_HOUR_WEIGHTS = np.array(
-    [1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 14, 13, 12, 12, 12, 11, 10, 10, 9, 8, 6, 4, 3, 2], float
-)
+_HOUR_WEIGHTS = np.array([1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 14, 13, 12, 12, 12, 11, 10, 10, 9, 8, 6, 4, 3, 2], float)
 
 
 def _melding_lambda(geo: Geography, months: pd.PeriodIndex) -> tuple[pd.DataFrame, np.ndarray]:
@@ -724,9 +737,7 @@ def _melding_lambda(geo: Geography, months: pd.PeriodIndex) -> tuple[pd.DataFram
     public_space = [0, 1]  # Afval, Straatmeubilair
     lam[np.ix_(dommel, public_space, np.arange(len(months)))] *= 1.2
     lam[np.ix_(dommel, np.arange(len(shares)), after)] *= DOMMELBERGEN_MELDINGEN_OVERIG
-    lam[np.ix_(dommel, public_space, after)] *= (
-        DOMMELBERGEN_MELDINGEN_OPENBARE_RUIMTE / DOMMELBERGEN_MELDINGEN_OVERIG
-    )
+    lam[np.ix_(dommel, public_space, after)] *= DOMMELBERGEN_MELDINGEN_OPENBARE_RUIMTE / DOMMELBERGEN_MELDINGEN_OVERIG
     return b, lam
 
 
@@ -763,11 +774,18 @@ def _dutch_datetime(values: np.ndarray) -> np.ndarray:
     return text
 
 
+def _skip_dst_gap(times: np.ndarray) -> np.ndarray:
+    """Move local times in the hour that does not exist (last Sunday of March, 02:00-02:59) one hour on."""
+    idx = pd.DatetimeIndex(times)
+    gap = (idx.month == 3) & (idx.day >= 25) & (idx.dayofweek == 6) & (idx.hour == 2)
+    return np.where(gap, times + np.timedelta64(60, "m"), times)
+
+
 def _meldingen_frame(geo: Geography, months: pd.PeriodIndex, rng: np.random.Generator) -> pd.DataFrame:
     """One row per melding, sorted by gemeente and time, plus the gemeentecode and periode to split on."""
     buurten, lam = _melding_lambda(geo, months)
     _, n_c, n_t = lam.shape
-    counts = rng.poisson(lam).ravel()
+    counts = _draw_counts(rng, lam, (buurten.wijkcode == DOMMELBERGEN).to_numpy()).ravel()
     cell = np.repeat(np.arange(counts.size), counts)
     b_idx, c_idx, t_idx = cell // (n_c * n_t), (cell // n_t) % n_c, cell % n_t
     n = cell.size
@@ -778,7 +796,7 @@ def _meldingen_frame(geo: Geography, months: pd.PeriodIndex, rng: np.random.Gene
         + rng.choice(24, n, p=_HOUR_WEIGHTS / _HOUR_WEIGHTS.sum()) * 60
         + rng.integers(0, 60, n)
     )
-    melding = month_start[t_idx] + minute.astype("timedelta64[m]")
+    melding = _skip_dst_gap(month_start[t_idx] + minute.astype("timedelta64[m]"))
     export = (months + 1).to_timestamp().to_numpy().astype("datetime64[m]")[t_idx]  # status as exported
     done = melding + (rng.exponential(7.0 * 1440, n) + 30).astype("timedelta64[m]")
     finished = done <= export
@@ -812,15 +830,22 @@ def _meldingen_frame(geo: Geography, months: pd.PeriodIndex, rng: np.random.Gene
     return frame
 
 
+def _pick_addresses(
+    adressen: pd.DataFrame, buurtcodes: pd.Series, b_idx: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Row numbers in ``adressen`` of one random address in buurt ``buurtcodes[b]`` for every b in b_idx."""
+    per_buurt = adressen.groupby("buurtcode", sort=False).indices
+    first = np.array([per_buurt[c][0] for c in buurtcodes])
+    size = np.array([len(per_buurt[c]) for c in buurtcodes])
+    return first[b_idx] + (rng.random(b_idx.size) * size[b_idx]).astype(np.int64)
+
+
 def _melding_address(
     adressen: pd.DataFrame, buurten: pd.DataFrame, b_idx: np.ndarray, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
     """A random address of the melding's buurt, with the quirks ingest must handle: no or an unknown
     huisnummer (PC6 fallback), an unknown postcode (unmapped) and postcodes written with a space."""
-    per_buurt = adressen.groupby("buurtcode", sort=False).indices
-    first = np.array([per_buurt[c][0] for c in buurten.buurtcode])
-    size = np.array([len(per_buurt[c]) for c in buurten.buurtcode])
-    addr = first[b_idx] + (rng.random(b_idx.size) * size[b_idx]).astype(np.int64)
+    addr = _pick_addresses(adressen, buurten.buurtcode, b_idx, rng)
     postcode = adressen.pc6.to_numpy(dtype=object)[addr]
     number = adressen.huisnummer.to_numpy()[addr]
     huisnummer = number.astype(str).astype(object)
@@ -837,6 +862,531 @@ def _melding_address(
         "Huisnummer": huisnummer,
         "Postcode": postcode,
     }
+
+
+# ---------------------------------------------------------------------------------------------------
+# stage 2 helpers: stable xlsx, per-wijk survey basis
+# ---------------------------------------------------------------------------------------------------
+
+XLSX_TIMESTAMP = datetime(2020, 1, 1)  # fixed document properties and zip entry times: stable bytes
+_EXCEL_EPOCH = date(1899, 12, 30)
+_COLUMN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_XLSX_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+def _xlsx(sheet: str, rows: Sequence[Sequence[object]]) -> bytes:
+    """A minimal one-sheet .xlsx (strings inline, numbers, dates as Excel serials with a date format).
+
+    Written directly rather than with openpyxl: its pure-Python XML writer managed about 65,000 cells/s
+    here, which made the corporatie and handhaving workbooks alone take well over 30 s. The bytes
+    depend only on the content (fixed properties and zip times); tests read the files back with openpyxl.
+    """
+    width = max(len(row) for row in rows)
+    body = "".join(
+        f'<row r="{r}">' + "".join(_xlsx_cell(f"{_COLUMN_LETTERS[c]}{r}", v) for c, v in enumerate(row)) + "</row>"
+        for r, row in enumerate(rows, start=1)
+    )
+    stamp = XLSX_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ")
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}.worksheet+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>'
+            '<Override PartName="/docProps/core.xml" '
+            'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{_PKG_REL_NS}">'
+            f'<Relationship Id="rId1" Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/'
+            'metadata/core-properties" Target="docProps/core.xml"/></Relationships>'
+        ),
+        "docProps/core.xml": (
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+            'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/'
+            'terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>wijkbeeld demo'
+            f'</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified></cp:coreProperties>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{_XLSX_NS}" xmlns:r="{_REL_NS}"><sheets>'
+            f'<sheet name="{sheet}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{_PKG_REL_NS}">'
+            f'<Relationship Id="rId1" Type="{_REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{_REL_NS}/styles" Target="styles.xml"/></Relationships>'
+        ),
+        "xl/styles.xml": (
+            f'<styleSheet xmlns="{_XLSX_NS}"><fonts count="1"><font><sz val="11"/><name val="Calibri"/>'
+            '</font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill>'
+            '<patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/>'
+            '<top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0"'
+            ' fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0" fontId="0"'
+            ' fillId="0" borderId="0" xfId="0"/><xf numFmtId="14" fontId="0" fillId="0" borderId="0"'
+            ' xfId="0" applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal"'
+            ' xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+        ),
+        "xl/worksheets/sheet1.xml": (
+            f'<worksheet xmlns="{_XLSX_NS}"><dimension ref="A1:{_COLUMN_LETTERS[width - 1]}{len(rows)}"/>'
+            f"<sheetData>{body}</sheetData></worksheet>"
+        ),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, xml in parts.items():
+            info = zipfile.ZipInfo(name, date_time=XLSX_TIMESTAMP.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, _XML_HEAD + xml)
+    return out.getvalue()
+
+
+def _xlsx_cell(ref: str, value: object) -> str:
+    """One <c> element; None, NaN and '' are left out (an empty cell)."""
+    if value is None or value == "" or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, str):
+        text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    if isinstance(value, date):
+        return f'<c r="{ref}" s="1"><v>{(value - _EXCEL_EPOCH).days}</v></c>'
+    return f'<c r="{ref}"><v>{value}</v></c>'
+
+
+def _years(months: pd.PeriodIndex) -> list[int]:
+    return list(range(months[0].year, months[-1].year + 1))
+
+
+def _survey_basis(geo: Geography) -> pd.DataFrame:
+    """Per wijk and gemeente: adults (18+, approximated from the age groups) and a deprivation z-score
+    (log % low income), the common driver of the survey and health estimates."""
+    b = geo.buurten
+    adults = b.a_inw * (1.0 - b.leeftijd_0 - 0.4 * b.leeftijd_1)
+    w = geo.wijken.assign(
+        volwassenen=adults.groupby(b.wijkcode).sum().loc[geo.wijken.wijkcode].to_numpy(),
+        z=lambda f: (np.log(f.p_li) - np.log(f.p_li).mean()) / np.log(f.p_li).std(),
+    )
+    names = dict(zip(geo.gemeenten.gemeentecode, geo.gemeenten.gemeentenaam, strict=True))
+    gm = (
+        w.assign(zw=w.z * w.volwassenen)
+        .groupby("gemeentecode", sort=True)
+        .agg(volwassenen=("volwassenen", "sum"), zw=("zw", "sum"), klasse=("klasse", "first"))
+        .reset_index()
+    )
+    gm = gm.assign(code=gm.gemeentecode, naam=gm.gemeentecode.map(names), z=gm.zw / gm.volwassenen)
+    wk = w.assign(code=w.wijkcode, naam=w.wijknaam)
+    cols = ["code", "naam", "gemeentecode", "klasse", "volwassenen", "z"]
+    return pd.concat([gm[cols], wk[cols]], ignore_index=True).sort_values("code", ignore_index=True)
+
+
+def _decimal_text(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",")
+
+
+# ---------------------------------------------------------------------------------------------------
+# brandweer / incidenten (incident level, monthly, ',' UTF-8 with BOM)
+# ---------------------------------------------------------------------------------------------------
+
+# kind -> (per 10,000 inhabitants a year, or per 10,000 dwellings for Woningbrand; chance 'ja' ter plaatse;
+# prioriteit weights 1/2/3)
+BRANDWEER_KINDS: dict[str, tuple[float, float, tuple[float, float, float]]] = {
+    "Woningbrand": (8.0, 0.97, (0.9, 0.1, 0.0)),
+    "Buitenbrand": (8.0, 0.93, (0.3, 0.6, 0.1)),
+    "Brand overig gebouw": (2.0, 0.95, (0.8, 0.2, 0.0)),
+    "Hulpverlening": (25.0, 0.92, (0.4, 0.4, 0.2)),
+    "Loos alarm": (12.0, 0.85, (0.2, 0.6, 0.2)),
+    "OMS-melding": (4.0, 0.90, (0.7, 0.3, 0.0)),
+}
+# Buitenbranden peak around the turn of the year and in summer.
+_BUITENBRAND_SEASON = np.array([1.6, 0.8, 0.9, 1.1, 1.0, 1.0, 1.2, 1.1, 0.9, 0.8, 0.8, 1.4])
+ROOKMELDER = ("werkend", "niet werkend", "afwezig", "onbekend")
+DOMMELBERGEN_BUITENBRAND = 1.6  # container fires from 2024 on
+
+
+def _wgs84_to_rd(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """RD New (EPSG:28992) from WGS84 with the published polynomial approximation (metre accuracy)."""
+    dp, dl = 0.36 * (lat - 52.15517440), 0.36 * (lon - 5.38720621)
+    x = (
+        155000.0 + 190094.945 * dl - 11832.228 * dp * dl - 114.221 * dp**2 * dl - 32.391 * dl**3
+        - 0.705 * dp - 2.340 * dp**3 * dl - 0.608 * dp * dl**3 - 0.008 * dl**2 + 0.148 * dp**2 * dl**3
+    )  # fmt: skip
+    y = (
+        463000.0 + 309056.544 * dp + 3638.893 * dl**2 + 73.077 * dp**2 - 157.984 * dp * dl**2
+        + 59.788 * dp**3 + 0.433 * dl - 6.439 * dp**2 * dl**2 - 0.032 * dp * dl + 0.092 * dl**4
+        - 0.054 * dp * dl**4
+    )  # fmt: skip
+    return x, y
+
+
+def _wijk_centres_rd(wijkcodes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate centre (mean of the outer-ring vertices) of every wijk polygon, in RD metres."""
+    features = json.loads((REFERENCE_DIR / "wijken.geojson").read_text(encoding="utf-8"))["features"]
+    centres = {}
+    for feature in features:
+        geometry = feature["geometry"]
+        polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        ring = np.concatenate([np.asarray(polygon[0], dtype=float) for polygon in polygons])
+        centres[feature["properties"]["wijkcode"]] = ring.mean(axis=0)
+    lonlat = np.array([centres[c] for c in wijkcodes])
+    return _wgs84_to_rd(lonlat[:, 1], lonlat[:, 0])
+
+
+def _brandweer_lambda(geo: Geography, months: pd.PeriodIndex) -> np.ndarray:
+    """Expected incidents [buurt, kind, month]."""
+    b, w = geo.buurten, geo.wijken.set_index("wijkcode")
+    prof = w.loc[b.wijkcode]
+    rates = np.array([rate for rate, _, _ in BRANDWEER_KINDS.values()])
+    base = np.where(np.arange(len(rates)) == 0, b.a_woning.to_numpy()[:, None], b.a_inw.to_numpy()[:, None])
+    yearly = base * rates[None, :] / 10_000.0
+    industrial = (prof.type == "bedrijf").to_numpy()
+    yearly[industrial, 2] += 2.0  # Brand overig gebouw
+    yearly[industrial, 5] += 20.0  # OMS-melding: automatic fire alarms of businesses
+    centre = (prof.type == "centrum").to_numpy()
+    yearly[centre, 4] *= 2.0  # Loos alarm
+    vulnerable = prof.index.isin(VULNERABLE)
+    yearly[vulnerable, :2] *= np.array([2.0, 1.8])
+    season = np.ones((len(rates), len(months)))
+    season[1] = _BUITENBRAND_SEASON[np.asarray(months.month) - 1]
+    season[0] = _season(months, 0.15, 1)
+    lam = yearly[:, :, None] * season[None, :, :] / 12.0
+    dommel = (b.wijkcode == DOMMELBERGEN).to_numpy()
+    after = np.asarray(months.year) >= STORY_START_YEAR
+    lam[np.ix_(dommel, [1], np.arange(len(months)))] *= 2.0  # loose litter burns: all years
+    lam[np.ix_(dommel, [1], after)] *= DOMMELBERGEN_BUITENBRAND
+    return lam
+
+
+def _brandweer_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Iterator[tuple[str, bytes, int]]:
+    """Yield one file per month; June and December files repeat a few corrected incidents of the month
+    before (a re-delivery: newest wins)."""
+    rng = _rng(seed, "brandweer")
+    frame = _brandweer_frame(geo, months, rng)
+    for t, month in enumerate(months):
+        part = frame[frame.t == t]
+        if month.month in (6, 12) and t > 0:
+            earlier = frame[frame.t == t - 1]
+            fixed = earlier.iloc[np.sort(rng.choice(len(earlier), min(5, len(earlier)), replace=False))].copy()
+            fixed["prioriteit"] = np.maximum(fixed.prioriteit - 1, 1)
+            fixed.loc[fixed.rookmelder == "onbekend", "rookmelder"] = "afwezig"
+            part = pd.concat([fixed, part])
+        out = part.drop(columns="t")
+        name = f"brandweer-incidenten-{month.year}{month.month:02d}.csv"
+        yield name, _csv(out, sep=",", encoding="utf-8-sig"), len(out)
+
+
+def _brandweer_frame(geo: Geography, months: pd.PeriodIndex, rng: np.random.Generator) -> pd.DataFrame:
+    lam = _brandweer_lambda(geo, months)
+    _, n_k, n_t = lam.shape
+    counts = _draw_counts(rng, lam, (geo.buurten.wijkcode == DOMMELBERGEN).to_numpy()).ravel()
+    cell = np.repeat(np.arange(counts.size), counts)
+    b_idx, k_idx, t_idx = cell // (n_k * n_t), (cell // n_t) % n_k, cell % n_t
+    n = cell.size
+    kinds = list(BRANDWEER_KINDS)
+    spec = list(BRANDWEER_KINDS.values())
+
+    month_start = months.to_timestamp().to_numpy().astype("datetime64[m]")
+    minute = rng.integers(0, months.days_in_month.to_numpy()[t_idx] * 1440)
+    tijd = _skip_dst_gap(month_start[t_idx] + minute.astype("timedelta64[m]"))
+    ter_plaatse = rng.random(n) < np.array([p for _, p, _ in spec])[k_idx]
+    cum = np.cumsum([w for _, _, w in spec], axis=1)
+    prioriteit = 1 + (rng.random(n)[:, None] > cum[k_idx]).sum(axis=1)
+
+    buurten = geo.buurten
+    addr = _pick_addresses(geo.adressen, buurten.buurtcode, b_idx, rng)
+    huisnummer = geo.adressen.huisnummer.to_numpy()[addr].astype(str).astype(object)
+    outdoor = rng.random(n) < np.where(k_idx == 1, 0.75, np.where(k_idx == 3, 0.4, 0.0))
+    huisnummer[outdoor] = ""
+
+    x0, y0 = _wijk_centres_rd(geo.wijken.wijkcode)
+    wijk_pos = pd.Index(geo.wijken.wijkcode).get_indexer(buurten.wijkcode.to_numpy()[b_idx])
+    x = np.round(x0[wijk_pos] + rng.normal(0, 350, n), 1).astype(object)
+    y = np.round(y0[wijk_pos] + rng.normal(0, 350, n), 1).astype(object)
+    no_xy = rng.random(n) < 0.1
+    x[no_xy], y[no_xy] = "", ""
+
+    vulnerable = buurten.wijkcode.isin(VULNERABLE).to_numpy()[b_idx]
+    smoke_p = np.where(vulnerable[:, None], [0.35, 0.18, 0.35, 0.12], [0.50, 0.12, 0.23, 0.15])
+    smoke = (rng.random(n)[:, None] > np.cumsum(smoke_p, axis=1)).sum(axis=1)
+    rookmelder = np.where(k_idx == 0, np.array(ROOKMELDER)[np.minimum(smoke, 3)], "")
+
+    frame = pd.DataFrame(
+        {
+            "t": t_idx,
+            "tijd": tijd,
+            "incidentsoort": np.array(kinds, dtype=object)[k_idx],
+            "prioriteit": prioriteit,
+            "ter_plaatse": np.where(ter_plaatse, "ja", "nee"),
+            "pc6": geo.adressen.pc6.to_numpy(dtype=object)[addr],
+            "huisnummer": huisnummer,
+            "x_rd": x,
+            "y_rd": y,
+            "rookmelder": rookmelder,
+        }
+    ).sort_values(["tijd"], kind="stable", ignore_index=True)
+    year = frame.tijd.dt.year
+    seq = frame.groupby(year).cumcount() + 1
+    frame.insert(1, "incident_id", "BRW-" + year.astype(str) + "-" + seq.map("{:06d}".format))
+    iso = np.datetime_as_string(frame.pop("tijd").to_numpy(), unit="s")
+    frame.insert(2, "melding_tijd", iso)
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------------
+# ggd / gezondheidsmonitor (yearly xlsx, title rows above the header)
+# ---------------------------------------------------------------------------------------------------
+
+# label (catalogue naam) -> (regional %, logit effect of one SD of deprivation)
+GGD_INDICATORS: dict[str, tuple[float, float]] = {
+    "Ernstig eenzaam (%)": (11.0, 0.25),
+    "Hoog risico op angststoornis of depressie (%)": (7.0, 0.30),
+    "Ervaren gezondheid (zeer) goed (%)": (76.0, -0.30),
+    "Moeite met rondkomen (%)": (16.0, 0.45),
+    "Overgewicht (%)": (51.0, 0.15),
+}
+GGD_RESPONSE = 0.04  # share of adults that answered
+GGD_MIN_RESPONDENTEN = 50
+
+
+def _logit(p: np.ndarray | float) -> np.ndarray:
+    return np.log(np.asarray(p) / (1.0 - np.asarray(p)))
+
+
+def _ggd_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Iterator[tuple[str, bytes, int]]:
+    basis = _survey_basis(geo)
+    area_effect = _rng(seed, "ggd-wijk").normal(0.0, 0.12, (len(basis), len(GGD_INDICATORS)))
+    for year in _years(months):
+        rng = _rng(seed, f"ggd-{year}")
+        respondents = rng.binomial(np.rint(basis.volwassenen).astype(np.int64), GGD_RESPONSE)
+        rows: list[list[object]] = [
+            [f"Gezondheidsmonitor Volwassenen en Ouderen {year} – wijkcijfers"],
+            ["Bron: GGD (demo-data, synthetisch)"],
+            [],
+            ["Gebiedcode", "Gebiednaam", "Indicator", "Percentage", "Ondergrens", "Bovengrens", "Respondenten"],
+        ]
+        for i, (label, (base, effect)) in enumerate(GGD_INDICATORS.items()):
+            truth = 1.0 / (1.0 + np.exp(-(_logit(base / 100.0) + effect * basis.z.to_numpy() + area_effect[:, i])))
+            se = np.sqrt(truth * (1 - truth) / np.maximum(respondents, 1)) * 1.3  # design effect
+            # GGD publishes model-based small-area estimates: steadier than their intervals suggest.
+            estimate = np.clip(truth + rng.normal(0.0, 0.4 * se), 0.005, 0.995)
+            as_text = rng.random(len(basis)) < 0.1  # some cells typed as text with a decimal comma
+            for j, area in enumerate(basis.itertuples(index=False)):
+                if respondents[j] < GGD_MIN_RESPONDENTEN:
+                    rows.append([area.code, area.naam, label, "-", None, None, int(respondents[j])])
+                    continue
+                values = [100 * estimate[j], 100 * max(estimate[j] - 1.96 * se[j], 0.0),
+                          100 * min(estimate[j] + 1.96 * se[j], 1.0)]  # fmt: skip
+                cells = [_decimal_text(v) if as_text[j] else round(float(v), 1) for v in values]
+                rows.append([area.code, area.naam, label, *cells, int(respondents[j])])
+        yield f"gezondheidsmonitor-{year}.xlsx", _xlsx("wijken", rows), len(rows) - 4
+
+
+# ---------------------------------------------------------------------------------------------------
+# gemeente / handhaving (BOA registrations, one workbook per gemeente per year)
+# ---------------------------------------------------------------------------------------------------
+
+HANDHAVING_GEMEENTEN = ("GM0748", "GM0758", "GM0766", "GM0777", "GM0785", "GM0826", "GM0855", "GM0867",
+                        "GM1674", "GM1709")  # fmt: skip
+# Feitcategorie -> registrations per 1,000 inhabitants a year.
+HANDHAVING_RATES: dict[str, float] = {
+    "Afval dumpen": 4.0,
+    "Afval naast container": 5.0,
+    "Hondenpoep": 2.0,
+    "Alcohol openbare ruimte": 1.5,
+    "Jeugdoverlast": 2.0,
+    "Parkeren": 8.0,
+    "Overig": 2.0,
+}
+AFDOENING = ("Waarschuwing", "Proces-verbaal", "Bestuurlijke strafbeschikking")
+DOMMELBERGEN_BOA_AFVAL = 1.5  # from 2024: the physical decline the meldingen no longer show
+DOMMELBERGEN_BOA_JEUGD = 1.3
+
+
+def _handhaving_lambda(geo: Geography, months: pd.PeriodIndex) -> tuple[pd.DataFrame, np.ndarray]:
+    b = geo.buurten[geo.buurten.gemeentecode.isin(HANDHAVING_GEMEENTEN)].reset_index(drop=True)
+    prof = geo.wijken.set_index("wijkcode").loc[b.wijkcode]
+    rates = np.array(list(HANDHAVING_RATES.values()))
+    yearly = b.a_inw.to_numpy()[:, None] * rates[None, :] / 1000.0
+    centre = (prof.type == "centrum").to_numpy()
+    yearly[centre, 3] *= 3.0  # alcohol
+    yearly[centre, 5] *= 3.0  # parkeren
+    vulnerable = prof.index.isin(VULNERABLE)
+    yearly[np.ix_(vulnerable, [0, 1, 4])] *= 1.8
+    industrial = (prof.type == "bedrijf").to_numpy()
+    yearly[industrial, 0] += 6.0  # dumping on industrial estates
+    lam = yearly[:, :, None] * np.ones(len(months))[None, None, :] / 12.0
+    dommel = (b.wijkcode == DOMMELBERGEN).to_numpy()
+    after = np.asarray(months.year) >= STORY_START_YEAR
+    lam[np.ix_(dommel, [0, 1], after)] *= DOMMELBERGEN_BOA_AFVAL
+    lam[np.ix_(dommel, [4], after)] *= DOMMELBERGEN_BOA_JEUGD
+    return b, lam
+
+
+def _handhaving_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Iterator[tuple[str, bytes, int]]:
+    rng = _rng(seed, "handhaving")
+    buurten, lam = _handhaving_lambda(geo, months)
+    _, n_k, n_t = lam.shape
+    counts = _draw_counts(rng, lam, (buurten.wijkcode == DOMMELBERGEN).to_numpy()).ravel()
+    cell = np.repeat(np.arange(counts.size), counts)
+    b_idx, k_idx, t_idx = cell // (n_k * n_t), (cell // n_t) % n_k, cell % n_t
+    n = cell.size
+    day = months.to_timestamp().to_numpy().astype("datetime64[D]")[t_idx] + rng.integers(
+        0, months.days_in_month.to_numpy()[t_idx]
+    ).astype("timedelta64[D]")
+    afdoening = (rng.random(n)[:, None] > np.cumsum([0.6, 0.15])).sum(axis=1)
+    buurtcode = buurten.buurtcode.to_numpy(dtype=object)[b_idx].copy()
+    bare = rng.random(n) < 0.15
+    buurtcode[bare] = [c[2:] for c in buurtcode[bare]]  # some systems drop the BU prefix
+    addr = _pick_addresses(geo.adressen, buurten.buurtcode, b_idx, rng)
+    postcode = geo.adressen.pc6.to_numpy(dtype=object)[addr].copy()
+    postcode[rng.random(n) < 0.3] = None
+    frame = pd.DataFrame(
+        {
+            "gemeentecode": buurten.gemeentecode.to_numpy()[b_idx],
+            "Datum": day,
+            "Feitcategorie": np.array(list(HANDHAVING_RATES), dtype=object)[k_idx],
+            "Afdoening": np.array(AFDOENING, dtype=object)[afdoening],
+            "Buurtcode": buurtcode,
+            "Postcode": postcode,
+        }
+    ).sort_values(["gemeentecode", "Datum"], kind="stable", ignore_index=True)
+    year = frame.Datum.dt.year
+    for (gm, yr), part in frame.groupby([frame.gemeentecode, year], sort=True):
+        seq = np.arange(1, len(part) + 1)
+        rows = [["Zaaknummer", "Datum", "Feitcategorie", "Afdoening", "Buurtcode", "Postcode"]]
+        rows += [
+            [f"BOA-{yr}-{k:05d}", d.date(), feit, afd, bu, pc]
+            for k, d, feit, afd, bu, pc in zip(
+                seq, part.Datum, part.Feitcategorie, part.Afdoening, part.Buurtcode, part.Postcode, strict=True
+            )
+        ]
+        yield f"handhaving-{gm}-{yr}.xlsx", _xlsx("registraties", rows), len(rows) - 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# gemeente / veiligheidsmonitor (yearly CSV, decimal comma)
+# ---------------------------------------------------------------------------------------------------
+
+# indicator -> (level in stad / middel / dorp, effect of one SD of deprivation, SD between wijken,
+# SD of one respondent's answer)
+VM_INDICATORS: dict[str, tuple[tuple[float, float, float], float, float, float]] = {
+    "Voelt zich wel eens onveilig in eigen buurt (%)": ((36.0, 32.0, 24.0), 5.0, 3.0, 48.0),
+    "Verloedering (schaalscore 0-10)": ((3.3, 2.9, 2.3), 0.4, 0.25, 1.6),
+    "Sociale cohesie (schaalscore 0-10)": ((5.9, 6.2, 6.7), -0.3, 0.25, 1.4),
+    "Slachtofferschap traditionele criminaliteit (%)": ((14.0, 12.0, 9.0), 1.5, 2.0, 34.0),
+}
+VM_RESPONSE = 0.03  # share of adults that answered
+# Dommelbergen against its own level, per year (later years keep 2025's): onveilig, verloedering,
+# sociale cohesie, slachtofferschap.
+DOMMELBERGEN_VM = {2022: (0, 0.3, 0, 0), 2023: (2, 0.8, -0.2, 1), 2024: (5, 1.5, -0.5, 3), 2025: (6, 1.8, -0.6, 3)}
+
+
+def _veiligheidsmonitor_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Iterator[tuple[str, bytes, int]]:
+    basis = _survey_basis(geo)
+    klasse = basis.klasse.map({"stad": 0, "middel": 1, "dorp": 2}).to_numpy()
+    vulnerable = basis.code.isin(VULNERABLE).to_numpy()
+    dommel = (basis.code == DOMMELBERGEN).to_numpy()
+    area_effect = _rng(seed, "vm-wijk").normal(0.0, 1.0, (len(basis), len(VM_INDICATORS)))
+    for year in _years(months):
+        rng = _rng(seed, f"veiligheidsmonitor-{year}")
+        respondents = rng.binomial(np.rint(basis.volwassenen).astype(np.int64), VM_RESPONSE)
+        shift = DOMMELBERGEN_VM.get(min(year, 2025), (0, 0, 0, 0))
+        frames = []
+        for i, (label, (levels, effect, area_sd, answer_sd)) in enumerate(VM_INDICATORS.items()):
+            truth = np.array(levels)[klasse] + effect * basis.z.to_numpy() + area_sd * area_effect[:, i]
+            truth += np.where(vulnerable, 3.0 * effect, 0.0) + np.where(dommel, shift[i], 0.0)
+            value = truth + rng.normal(0.0, answer_sd / np.sqrt(np.maximum(respondents, 1)))
+            value = np.clip(value, 0.0, 100.0 if label.endswith("(%)") else 10.0)
+            waarde = [_decimal_text(v) for v in value]
+            frames.append(
+                pd.DataFrame(
+                    {"gebiedcode": basis.code, "indicator": label, "waarde": waarde, "respondenten": respondents}
+                )
+            )
+        frame = pd.concat(frames, ignore_index=True).sort_values(["gebiedcode"], kind="stable")
+        yield f"veiligheidsmonitor-{year}.csv", _csv(frame), len(frame)
+
+
+# ---------------------------------------------------------------------------------------------------
+# corporatie / signalen (quarterly xlsx per corporation, aggregated to PC6)
+# ---------------------------------------------------------------------------------------------------
+
+# corporation -> gemeenten where it is the main landlord
+CORPORATIES: dict[str, tuple[str, ...]] = {
+    "woonstichting-noord": ("GM0766", "GM0779", "GM0809", "GM0826", "GM0867", "GM1719", "GM1959"),
+    "wonen-breda-west": ("GM0744", "GM0758", "GM0777", "GM0879", "GM1655", "GM1709", "GM1723"),
+    "stadswonen-tilburg": ("GM0784", "GM0785", "GM0798", "GM0824", "GM0855"),
+    "woongoed-markiezaat": ("GM0748", "GM0840", "GM0851", "GM0873", "GM1674"),
+}
+SECOND_CORPORATIE = ("samen-wonen-brabant", ("GM0758", "GM0826", "GM0855", "GM1674"), 0.35)
+# signal -> per dwelling (verhuureenheid) a quarter; Huurachterstand2mnd is a stock at the quarter's end.
+CORPORATIE_RATES: dict[str, float] = {
+    "Overlastmeldingen": 0.015,
+    "Woningvervuiling": 0.001,
+    "Huurachterstand2mnd": 0.015,
+    "Ontruimingen": 0.0002,
+    "Mutaties": 0.0175,
+}
+CORPORATIE_VULNERABLE = np.array([2.2, 2.5, 2.5, 2.0, 1.3])
+DOMMELBERGEN_CORPORATIE_OVERLAST = 1.5  # from 2024
+
+
+def _corporatie_stock(geo: Geography, rng: np.random.Generator) -> pd.DataFrame:
+    """Corporatie dwellings per (corporation, PC6): clustered in complexes, following the buurt's share."""
+    a = geo.adressen
+    pc6 = a.groupby("pc6", sort=True).agg(
+        adressen=("pc6", "size"), buurtcode=("buurtcode", "first"), gemeentecode=("gemeentecode", "first")
+    )
+    share = geo.buurten.set_index("buurtcode").p_wcorpw.loc[pc6.buurtcode].to_numpy() / 100.0
+    share = np.clip(share, 0.01, 0.95)
+    q = rng.beta(share * 0.25, (1.0 - share) * 0.25)  # complexes: a PC6 is mostly corporatie or not
+    pc6["vhe"] = rng.binomial(pc6.adressen.to_numpy(), q)
+    pc6 = pc6[pc6.vhe > 0].reset_index()
+    main = {gm: corp for corp, gms in CORPORATIES.items() for gm in gms}
+    pc6["corporatie"] = pc6.gemeentecode.map(main)
+    second, gms, part = SECOND_CORPORATIE
+    other = pc6.gemeentecode.isin(gms).to_numpy() & (rng.random(len(pc6)) < part)
+    split = other & (pc6.vhe.to_numpy() >= 4) & (rng.random(len(pc6)) < 0.25)
+    moved = pc6[other & ~split].assign(corporatie=second)
+    shared = pc6[split].assign(vhe=lambda f: rng.binomial(f.vhe.to_numpy(), 0.5))
+    kept = pc6[~other | split].copy()
+    kept.loc[split[~other | split], "vhe"] -= shared.vhe.to_numpy()
+    stock = pd.concat([kept, moved, shared.assign(corporatie=second)], ignore_index=True)
+    return stock[stock.vhe > 0].sort_values(["corporatie", "pc6"], ignore_index=True)
+
+
+def _quarters(months: pd.PeriodIndex) -> list[pd.Period]:
+    """Quarters whose last month lies in the range (the corporations send after a quarter closes)."""
+    return sorted({m.asfreq("Q") for m in months if m.month % 3 == 0})
+
+
+def _corporatie_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Iterator[tuple[str, bytes, int]]:
+    stock = _corporatie_stock(geo, _rng(seed, "corporatie-bezit"))
+    wijk = geo.buurten.set_index("buurtcode").wijkcode.loc[stock.buurtcode].to_numpy()
+    factor = np.where(np.isin(wijk, VULNERABLE)[:, None], CORPORATIE_VULNERABLE[None, :], 1.0)
+    rates = np.array(list(CORPORATIE_RATES.values()))
+    columns = ["Postcode", "Verhuureenheden", *CORPORATIE_RATES]
+    for quarter in _quarters(months):
+        rng = _rng(seed, f"corporatie-{quarter}")
+        lam = stock.vhe.to_numpy()[:, None] * rates[None, :] * factor
+        if quarter.year >= STORY_START_YEAR:
+            lam[wijk == DOMMELBERGEN, 0] *= DOMMELBERGEN_CORPORATIE_OVERLAST
+        signals = rng.poisson(lam)
+        postcode = stock.pc6.to_numpy(dtype=object).copy()
+        spaced = rng.random(len(stock)) < 0.005
+        postcode[spaced] = [f"{p[:4]} {p[4:]}" for p in postcode[spaced]]
+        for corp, idx in stock.groupby("corporatie", sort=True).indices.items():
+            rows = [columns]
+            rows += [[pc, int(v), *map(int, sig)] for pc, v, sig in
+                     zip(postcode[idx], stock.vhe.to_numpy()[idx], signals[idx], strict=True)]  # fmt: skip
+            name = f"corporatie-{corp}-{quarter.year}Q{quarter.quarter}.xlsx"
+            yield name, _xlsx("signalen", rows), len(rows) - 1
 
 
 __all__ = ["DemoSummary", "Geography", "build_geography", "generate"]
