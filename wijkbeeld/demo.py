@@ -679,8 +679,8 @@ def _politie_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Iterato
 
 
 def _draw_counts(rng: np.random.Generator, lam: np.ndarray, calm: np.ndarray) -> np.ndarray:
-    """Poisson counts [area, kind, month]; the 'calm' areas (Dommelbergen) get binomial counts with a quarter
-    of the Poisson variance, so a planted change of +30 % shows for every seed instead of drowning in noise."""
+    """Poisson counts [area, kind, month]. The 'calm' areas (Dommelbergen) get binomial counts with a
+    quarter of the Poisson variance, so a planted change of +30 % shows for every seed."""
     counts = rng.poisson(lam)
     trials = lam[calm] / 0.75
     whole = np.floor(trials)
@@ -894,7 +894,8 @@ def _xlsx(sheet: str, rows: Sequence[Sequence[object]]) -> bytes:
     parts = {
         "[Content_Types].xml": (
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
             f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}.worksheet+xml"/>'
@@ -1168,7 +1169,15 @@ def _ggd_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Iterator[tu
             [f"Gezondheidsmonitor Volwassenen en Ouderen {year} – wijkcijfers"],
             ["Bron: GGD (demo-data, synthetisch)"],
             [],
-            ["Gebiedcode", "Gebiednaam", "Indicator", "Percentage", "Ondergrens", "Bovengrens", "Respondenten"],
+            [
+                "Gebiedcode",
+                "Gebiednaam",
+                "Indicator",
+                "Percentage",
+                "Ondergrens",
+                "Bovengrens",
+                "Respondenten",
+            ],
         ]
         for i, (label, (base, effect)) in enumerate(GGD_INDICATORS.items()):
             truth = 1.0 / (1.0 + np.exp(-(_logit(base / 100.0) + effect * basis.z.to_numpy() + area_effect[:, i])))
@@ -1263,7 +1272,13 @@ def _handhaving_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Iter
         rows += [
             [f"BOA-{yr}-{k:05d}", d.date(), feit, afd, bu, pc]
             for k, d, feit, afd, bu, pc in zip(
-                seq, part.Datum, part.Feitcategorie, part.Afdoening, part.Buurtcode, part.Postcode, strict=True
+                seq,
+                part.Datum,
+                part.Feitcategorie,
+                part.Afdoening,
+                part.Buurtcode,
+                part.Postcode,
+                strict=True,
             )
         ]
         yield f"handhaving-{gm}-{yr}.xlsx", _xlsx("registraties", rows), len(rows) - 1
@@ -1284,7 +1299,12 @@ VM_INDICATORS: dict[str, tuple[tuple[float, float, float], float, float, float]]
 VM_RESPONSE = 0.03  # share of adults that answered
 # Dommelbergen against its own level, per year (later years keep 2025's): onveilig, verloedering,
 # sociale cohesie, slachtofferschap.
-DOMMELBERGEN_VM = {2022: (0, 0.3, 0, 0), 2023: (2, 0.8, -0.2, 1), 2024: (5, 1.5, -0.5, 3), 2025: (6, 1.8, -0.6, 3)}
+DOMMELBERGEN_VM = {
+    2022: (0, 0.3, 0, 0),
+    2023: (2, 0.8, -0.2, 1),
+    2024: (5, 1.5, -0.5, 3),
+    2025: (6, 1.8, -0.6, 3),
+}
 
 
 def _veiligheidsmonitor_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Iterator[tuple[str, bytes, int]]:
@@ -1306,7 +1326,12 @@ def _veiligheidsmonitor_files(geo: Geography, months: pd.PeriodIndex, seed: int)
             waarde = [_decimal_text(v) for v in value]
             frames.append(
                 pd.DataFrame(
-                    {"gebiedcode": basis.code, "indicator": label, "waarde": waarde, "respondenten": respondents}
+                    {
+                        "gebiedcode": basis.code,
+                        "indicator": label,
+                        "waarde": waarde,
+                        "respondenten": respondents,
+                    }
                 )
             )
         frame = pd.concat(frames, ignore_index=True).sort_values(["gebiedcode"], kind="stable")
