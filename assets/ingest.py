@@ -1,0 +1,1330 @@
+"""Contract-driven ingest of partner extracts into the DuckDB warehouse (schemas ``raw`` and ``meta``).
+
+Per settled file in ``landing/<partner>/<dataset>/``: one streaming pass hashes the bytes, checks and
+decodes them in the contract encoding and writes a normalised UTF-8 copy whose records carry their line
+number; DuckDB reads that copy with explicit options and validates/casts every cell in SQL. A bad file goes
+to quarantine with a ``.reason.json``; a good file's rows, its rejected rows and its delivery record are
+written in one transaction, and only after COMMIT is the original moved to the archive. The same code
+path, without writing anything, is :func:`validate_file` (the partner-side check).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assets.contracts import (
+    AREA_DIGITS,
+    ColumnSpec,
+    Contract,
+    all_contracts,
+    contract_for_name,
+    load_contract,
+)
+from wijkbeeld.config import Settings
+from wijkbeeld.config import settings as load_settings
+
+if TYPE_CHECKING:
+    import duckdb
+
+LOG = logging.getLogger("wijkbeeld.ingest")
+
+MAX_VALUE_CHARS = 200  # offending values are stored truncated
+SAMPLE_ROWS = 20  # bad rows shown in a reason.json
+VERDICT_ROWS = 1000  # bad rows listed in a Verdict
+DELIMITER_CANDIDATES = (";", ",", "\t", "|")
+# Whitespace other than a plain space that cells may carry (tab, line breaks, no-break space, stray BOM).
+ODD_SPACE_RE = "'[\\t\\n\\x0b\\x0c\\r\\x{00A0}\\x{FEFF}]'"
+ODD_SPACE_CHARS = "' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160) || chr(65279)"
+
+META_TABLES = {
+    "leveringen": [
+        ("levering_id", "BIGINT"),
+        ("partner", "VARCHAR"),
+        ("dataset", "VARCHAR"),
+        ("bron_bestand", "VARCHAR"),
+        ("bron_sha256", "VARCHAR"),
+        ("bestand_periode", "VARCHAR"),
+        ("rijen_geaccepteerd", "BIGINT"),
+        ("rijen_afgewezen", "BIGINT"),
+        ("rijen_niet_gekoppeld", "BIGINT"),
+        ("geladen_op", "TIMESTAMP"),
+        ("archief_pad", "VARCHAR"),
+    ],
+    "afgewezen_rijen": [
+        ("partner", "VARCHAR"),
+        ("dataset", "VARCHAR"),
+        ("bron_bestand", "VARCHAR"),
+        ("bron_sha256", "VARCHAR"),
+        ("regel", "BIGINT"),
+        ("kolom", "VARCHAR"),
+        ("waarde", "VARCHAR"),
+        ("reden", "VARCHAR"),
+        ("afgewezen_op", "TIMESTAMP"),
+    ],
+    "quarantaine": [
+        ("partner", "VARCHAR"),
+        ("dataset", "VARCHAR"),
+        ("bron_bestand", "VARCHAR"),
+        ("bron_sha256", "VARCHAR"),
+        ("reden", "VARCHAR"),
+        ("details", "VARCHAR"),
+        ("quarantaine_op", "TIMESTAMP"),
+        ("quarantaine_pad", "VARCHAR"),
+    ],
+}
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """One rejected cell or row: line in the file (header = 1), source column, value, reason."""
+
+    line: int | None
+    column: str | None
+    value: str | None
+    reason: str
+
+
+@dataclass
+class FileProblem:
+    """Why a whole file is refused, written to ``<file>.reason.json``."""
+
+    reason: str
+    expected: str
+    fix: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Verdict:
+    """What ingest would do with one file (the partner-side check)."""
+
+    file: str
+    dataset: str | None
+    sha256: str | None
+    accepted: bool
+    reasons: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    bad_rows: list[BadRow] = field(default_factory=list)
+    rows_total: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    rows_unmapped: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """Readable verdict for a terminal."""
+        head = "ACCEPTED" if self.accepted else "REFUSED"
+        lines = [f"{head}: {self.file} ({self.dataset or 'unknown dataset'})"]
+        lines += [f"  reason: {r}" for r in self.reasons]
+        for key in ("expected", "how_to_fix"):
+            if key in self.details:
+                lines.append(f"  {key.replace('_', ' ')}: {self.details[key]}")
+        if self.rows_total:
+            unmapped = "" if self.rows_unmapped is None else f", {self.rows_unmapped} not mapped to a buurt"
+            lines.append(
+                f"  rows: {self.rows_total} read, {self.rows_accepted} accepted, "
+                f"{self.rows_rejected} rejected{unmapped}"
+            )
+        for bad in self.bad_rows[:50]:
+            value = "" if bad.value is None else f" value {bad.value!r}:"
+            lines.append(f"  line {bad.line}, column {bad.column or '-'}:{value} {bad.reason}")
+        if len(self.bad_rows) > 50 or self.rows_rejected > len(self.bad_rows):
+            lines.append(f"  ... {self.rows_rejected} rejected rows in total")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class QuarantinedFile:
+    file: str
+    reason: str
+    path: str
+
+
+@dataclass
+class IngestReport:
+    """What one :func:`ingest_dataset` call did (shown as Dagster metadata)."""
+
+    partner: str
+    dataset: str
+    files_ingested: list[str] = field(default_factory=list)
+    files_already_ingested: list[str] = field(default_factory=list)
+    files_quarantined: list[QuarantinedFile] = field(default_factory=list)
+    files_waiting: list[str] = field(default_factory=list)
+    waiting_for: list[str] = field(default_factory=list)
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    rows_unmapped: int = 0
+    last_delivery: str | None = None
+
+
+@dataclass
+class _Prepared:
+    """Result of the streaming pass over one file."""
+
+    path: Path
+    sha256: str
+    staged: Path
+    header: list[str] = field(default_factory=list)
+    records: int = 0
+    problem: FileProblem | None = None
+    notes: list[str] = field(default_factory=list)
+    stat: tuple[int, float] = (0, 0.0)
+
+
+@dataclass
+class _Outcome:
+    """Result of validating a prepared file; the temp tables ``final`` and ``bad`` hold the rows."""
+
+    period: str | None = None
+    problem: FileProblem | None = None
+    rows_total: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    rows_unmapped: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def _lit(value: object) -> str:
+    """SQL literal (strings quoted and escaped)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _now_utc() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _relative(path: Path, home: Path) -> str:
+    try:
+        return path.relative_to(home).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def normalise_area_code(text: str, prefixes: tuple[str, ...]) -> str | None:
+    """Python twin of the SQL rule: trim, upper, add the prefix that fits the digits; None if invalid."""
+    code = re.sub(r"\s", "", text).upper()
+    if code.isdigit():
+        code = next((p + code for p in prefixes if AREA_DIGITS[p] == len(code)), code)
+    return code if any(re.fullmatch(f"{p}[0-9]{{{AREA_DIGITS[p]}}}", code) for p in prefixes) else None
+
+
+def _example(fmt: str) -> str:
+    return datetime(2024, 7, 14, 23, 41, 5).strftime(fmt)
+
+
+def parse_period(text: str, granularity: str) -> tuple[date, date] | None:
+    """First day of the first and of the last month of a file-name period; None when unparseable."""
+    m = {
+        "year": re.fullmatch(r"(\d{4})", text),
+        "month": re.fullmatch(r"(\d{4})(\d{2})", text),
+        "quarter": re.fullmatch(r"(\d{4})[Qq]([1-4])", text),
+    }[granularity]
+    if not m:
+        return None
+    year = int(m.group(1))
+    if granularity == "year":
+        return date(year, 1, 1), date(year, 12, 1)
+    if granularity == "quarter":
+        first = 3 * int(m.group(2)) - 2
+        return date(year, first, 1), date(year, first + 2, 1)
+    month = int(m.group(2))
+    if not 1 <= month <= 12:
+        return None
+    return date(year, month, 1), date(year, month, 1)
+
+
+# ---------------------------------------------------------------- step 1: stream, hash, decode
+
+
+def _encoding_problem(contract: Contract, what: str, where: str, fix: str) -> FileProblem:
+    enc = contract.file.encoding
+    return FileProblem(
+        reason=f"file is not readable as {enc}: {what} ({where})",
+        expected=f"text encoded as {enc}, delimiter {contract.file.delimiter!r}",
+        fix=fix,
+        details={"expected_encoding": enc, "position": where},
+    )
+
+
+def _magic_problem(head: bytes, contract: Contract) -> FileProblem | None:
+    """Recognise files that are not text CSV at all (workbooks, UTF-16)."""
+    if head.startswith(b"PK\x03\x04"):
+        return FileProblem(
+            reason="file is a ZIP/Excel workbook, not a CSV text file",
+            expected=f"a {contract.file.encoding} CSV text file like {contract.file.name_example}",
+            fix="export the sheet as CSV (not renaming the .xlsx file) and deliver that file",
+            details={"byte_offset": 0},
+        )
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _encoding_problem(
+            contract,
+            "it starts with a UTF-16 byte order mark",
+            "byte offset 0, line 1",
+            f"save the file as {contract.file.encoding} (in Excel: 'CSV UTF-8' or 'CSV (separated)')",
+        )
+    return None
+
+
+def _decode_line(raw: bytes, encoding: str) -> str:
+    return raw.decode("cp1252" if encoding == "cp1252" else "utf-8")
+
+
+def _prepare(path: Path, contract: Contract, staged: Path) -> _Prepared:
+    """Hash the file and write a normalised UTF-8 copy: blank lines dropped, record lines prefixed.
+
+    Each record line gets its physical line number as an extra first field, so every row DuckDB reads
+    keeps its line in the original file, also after multi-line quoted values or skipped blank lines.
+    """
+    spec = contract.file
+    sha = hashlib.sha256()
+    st = path.stat()
+    prep = _Prepared(path=path, sha256="", staged=staged, stat=(st.st_size, st.st_mtime))
+    with path.open("rb") as src:
+        head = src.read(4)
+    prep.problem = _magic_problem(head, contract)
+    in_quote = False
+    offset = 0
+    utf8_evidence: str | None = None  # where a cp1252 file turned out to be UTF-8
+    utf8_valid = True
+    header_line: str | None = None
+    with path.open("rb") as src, staged.open("w", encoding="utf-8", newline="\n") as dst:
+        for line_no, raw in enumerate(src, start=1):
+            sha.update(raw)
+            start, offset = offset, offset + len(raw)
+            if prep.problem:
+                continue
+            chunk = raw
+            if line_no == 1 and chunk.startswith(b"\xef\xbb\xbf"):
+                chunk, start = chunk[3:], 3
+                if spec.encoding == "utf-8":
+                    prep.notes.append("UTF-8 byte order mark at the start was ignored")
+            if b"\x00" in chunk:
+                where = f"byte offset {start + chunk.index(0)}, line {line_no}"
+                prep.problem = _encoding_problem(
+                    contract,
+                    "it contains NUL bytes (UTF-16 or a binary file?)",
+                    where,
+                    f"save the file as {spec.encoding} text",
+                )
+                continue
+            try:
+                text = _decode_line(chunk, spec.encoding)
+            except UnicodeDecodeError as exc:
+                where = f"byte offset {start + exc.start}, line {line_no}"
+                bad = chunk[exc.start : exc.start + 1].hex().upper()
+                hint = " It looks like Windows-1252 (CP1252/ANSI)." if spec.encoding != "cp1252" else ""
+                prep.problem = _encoding_problem(
+                    contract,
+                    f"invalid byte 0x{bad}.{hint}",
+                    where,
+                    f"save the file as {spec.encoding} (in Excel: 'CSV UTF-8')"
+                    if spec.encoding != "cp1252"
+                    else "export the file as Windows-1252 (ANSI) text",
+                )
+                continue
+            if spec.encoding == "cp1252" and utf8_valid and not chunk.isascii():
+                try:
+                    chunk.decode("utf-8")
+                    if utf8_evidence is None:
+                        first = next(i for i, b in enumerate(chunk) if b >= 0x80)
+                        utf8_evidence = f"byte offset {start + first}, line {line_no}"
+                except UnicodeDecodeError:
+                    utf8_valid = False
+            text = text.removesuffix("\n").removesuffix("\r")
+            starts_record = not in_quote
+            if text.count(spec.quote) % 2:
+                in_quote = not in_quote
+            if not starts_record:
+                dst.write(text + "\n")
+            elif text.strip():
+                if header_line is None:
+                    header_line = text
+                    dst.write(f"__regel{spec.delimiter}{text}\n")
+                else:
+                    prep.records += 1
+                    dst.write(f"{line_no}{spec.delimiter}{text}\n")
+    prep.sha256 = sha.hexdigest()
+    if prep.problem is None and utf8_valid and utf8_evidence is not None:
+        prep.problem = _encoding_problem(
+            contract,
+            "it is UTF-8 encoded (first multi-byte UTF-8 character)",
+            utf8_evidence,
+            "export the file as Windows-1252 (ANSI), as agreed in the contract",
+        )
+    if prep.problem is None:
+        prep.problem = _structure_problem(prep, header_line, contract)
+    return prep
+
+
+def _structure_problem(prep: _Prepared, header_line: str | None, contract: Contract) -> FileProblem | None:
+    """Empty file, header only, wrong delimiter, missing or doubled columns."""
+    spec = contract.file
+    expected_cols = list(dict.fromkeys(c.source for c in contract.columns if c.source and c.required))
+    expected = f"a header line with {', '.join(expected_cols)} separated by {spec.delimiter!r}"
+    if header_line is None:
+        return FileProblem("file is empty", expected, "deliver the export again; the file has no content")
+    fields = next(csv.reader([header_line], delimiter=spec.delimiter, quotechar=spec.quote))
+    prep.header = [f.replace("\ufeff", "").strip() for f in fields]
+    if len(prep.header) == 1 and len(contract.source_columns()) > 1:
+        seen = [d for d in DELIMITER_CANDIDATES if d != spec.delimiter and d in header_line]
+        found = f"the header looks {seen[0]!r}-separated" if seen else "the header has a single column"
+        return FileProblem(
+            reason=f"wrong delimiter: {found}, the contract expects {spec.delimiter!r}",
+            expected=expected,
+            fix=f"export the file with {spec.delimiter!r} as the field separator",
+            details={"line": 1, "header_columns": 1},
+        )
+    lower = [h.lower() for h in prep.header]
+    needed = contract.source_columns()
+    missing = [c.source for c in contract.columns if c.source and c.required and c.source.lower() not in lower]
+    missing = sorted(set(missing))
+    if missing:
+        return FileProblem(
+            reason=f"missing required column(s): {', '.join(missing)}",
+            expected=expected,
+            fix="add the missing column(s) to the export; column names are matched case-insensitively",
+            details={"line": 1, "missing": missing, "found": prep.header},
+        )
+    doubled = sorted({h for h in lower if h in needed and lower.count(h) > 1})
+    if doubled:
+        return FileProblem(
+            reason=f"column(s) appear more than once in the header: {', '.join(doubled)}",
+            expected=expected,
+            fix="deliver each column once",
+            details={"line": 1, "found": prep.header},
+        )
+    if prep.records == 0:
+        return FileProblem("file has a header but no data rows", expected, "deliver the export with its rows")
+    return None
+
+
+# ---------------------------------------------------------------- step 2: read and validate in DuckDB
+
+
+def _table_rows(con: duckdb.DuckDBPyConnection, dataset_ref: str) -> int | None:
+    """Row count of the raw table of ``partner/dataset``; None when the table does not exist."""
+    table = "raw_" + dataset_ref.replace("/", "__")
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'raw' AND table_name = ? AND table_catalog = current_database()",
+        [table],
+    ).fetchone()
+    if not exists or not exists[0]:
+        return None
+    return int(con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0])
+
+
+def _stage(con: duckdb.DuckDBPyConnection, prep: _Prepared, contract: Contract) -> None:
+    """Read the normalised copy into temp table ``src`` (+ structural rejects in ``rej``)."""
+    spec = contract.file
+    cols = {"__regel": "VARCHAR"} | {f"c{i}": "VARCHAR" for i in range(len(prep.header))}
+    columns_sql = "{" + ", ".join(f"{_lit(k)}: 'VARCHAR'" for k in cols) + "}"
+    for table in ("rej", "rej_scan"):  # read_csv creates these itself
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM read_csv({_lit(str(prep.staged))},
+            delim={_lit(spec.delimiter)}, quote={_lit(spec.quote)}, escape={_lit(spec.quote)},
+            header=true, columns={columns_sql}, auto_detect=false, all_varchar=true,
+            new_line='\\n', comment='', skip=0, encoding='utf-8', null_padding=false,
+            strict_mode=true, store_rejects=true, rejects_table='rej', rejects_scan='rej_scan')"""
+    )
+
+
+def _clean(expr: str) -> str:
+    """Trimmed cell, NULL when empty. Plain trim() is fast; the general one only runs on odd whitespace."""
+    odd = f"regexp_matches({expr}, {ODD_SPACE_RE})"
+    return f"nullif(CASE WHEN {odd} THEN trim({expr}, {ODD_SPACE_CHARS}) ELSE trim({expr}) END, '')"
+
+
+def _squeeze(expr: str) -> str:
+    """Cell without any whitespace inside (codes like '4901 AB'), upper case."""
+    odd = f"regexp_matches({expr}, {ODD_SPACE_RE})"
+    general = f"regexp_replace({expr}, '[\\s\\x{{00A0}}\\x{{FEFF}}]', '', 'g')"
+    return f"upper(CASE WHEN {odd} THEN {general} ELSE replace({expr}, ' ', '') END)"
+
+
+def _in_list(expr: str, values: tuple[str, ...]) -> str:
+    return f"{expr} IN ({', '.join(_lit(v) for v in values)})"
+
+
+def _area_code_sql(n: str, prefixes: tuple[str, ...]) -> str:
+    """Area code with the prefix that fits its digits (``n`` is upper case without spaces)."""
+    by_len = " ".join(f"WHEN {AREA_DIGITS[p]} THEN {_lit(p)} || {n}" for p in prefixes)
+    return f"(CASE WHEN regexp_full_match({n}, '[0-9]+') THEN (CASE length({n}) {by_len} END) ELSE {n} END)"
+
+
+def _column_sql(col: ColumnSpec, s: str, n: str, decimal: str) -> tuple[str, str, str]:
+    """SQL for one target read from a source column, in three layers.
+
+    Returns (normalised text from the trimmed cell ``s``, typed value from the normalised text ``n``,
+    error reason from ``n`` and the typed value). Each layer is its own column, so no expression is
+    evaluated twice per cell.
+    """
+    norm = f"(CASE WHEN {_in_list(s, col.null_values)} THEN NULL ELSE {s} END)" if col.null_values else s
+    val = _ident(col.target)
+    checks: list[tuple[str, str]] = []  # (condition on a non-null n, reason): the first match wins
+    if col.normalise in ("area_code", "pc6"):
+        norm = _squeeze(norm)
+    if col.normalise == "area_code":
+        code = _area_code_sql(n, col.prefixes)
+        pattern = "|".join(f"{p}[0-9]{{{AREA_DIGITS[p]}}}" for p in col.prefixes)
+        value = f"CASE WHEN regexp_full_match({code}, {_lit(pattern)}) THEN {code} END"
+        shape = " or ".join(f"{p} + {AREA_DIGITS[p]} digits" for p in col.prefixes)
+        checks.append((f"{val} IS NULL", f"invalid area code (expected {shape})"))
+    elif col.normalise == "pc6":
+        value = f"CASE WHEN regexp_full_match({n}, '[1-9][0-9]{{3}}[A-Z]{{2}}') THEN {n} END"
+        if col.on_invalid == "reject":
+            checks.append((f"{val} IS NULL", "invalid postcode (expected 4 digits and 2 letters, e.g. 4901AB)"))
+    elif col.type == "text":
+        value = n
+    elif col.type == "integer":
+        value = f"CASE WHEN regexp_full_match({n}, '[+-]?[0-9]+') THEN TRY_CAST({n} AS {col.sql_type}) END"
+        checks.append((f"{val} IS NULL", "not an integer"))
+    elif col.type == "decimal":
+        sep = re.escape(decimal)
+        pattern = f"[+-]?([0-9]+({sep}[0-9]*)?|{sep}[0-9]+)"
+        as_dot = f"replace({n}, ',', '.')" if decimal == "," else n
+        value = f"CASE WHEN regexp_full_match({n}, {_lit(pattern)}) THEN TRY_CAST({as_dot} AS DOUBLE) END"
+        checks.append((f"{val} IS NULL", f"not a number (decimal separator {decimal!r})"))
+    else:
+        fmts = "[" + ", ".join(_lit(f) for f in col.formats) + "]"
+        value = f"CAST(try_strptime({n}, {fmts}) AS {col.sql_type})"
+        examples = " or ".join(_example(f) for f in col.formats)
+        checks.append((f"{val} IS NULL", f"not a valid {col.type} (expected e.g. {examples})"))
+    if col.allowed:
+        allowed = ", ".join(col.allowed)
+        checks.append((f"NOT {_in_list(n, col.allowed)}", f"unexpected value (allowed: {allowed})"))
+    if col.min is not None:
+        checks.append((f"{val} < {col.min}", f"below the minimum {col.min:g}"))
+    if col.max is not None:
+        checks.append((f"{val} > {col.max}", f"above the maximum {col.max:g}"))
+    missing = "NULL" if col.nullable else "'missing value'"
+    whens = " ".join(f"WHEN {cond} THEN {_lit(reason)}" for cond, reason in checks)
+    return norm, f"CAST({value} AS {col.sql_type})", f"CASE WHEN {n} IS NULL THEN {missing} {whens} END"
+
+
+def _file_constant(col: ColumnSpec, contract: Contract, groups: dict[str, str], start: date) -> Any:
+    """Value of a target derived from the file name (period or a name group)."""
+    assert col.derive is not None
+    if col.derive.kind == "file_period":
+        if col.type == "integer":
+            return start.year
+        if col.type == "date":
+            return start
+        return groups[contract.period.group]
+    text = groups[col.derive.group or ""]
+    if col.normalise == "area_code":
+        return normalise_area_code(text, col.prefixes)
+    return text.strip()
+
+
+@dataclass
+class _Plan:
+    """Everything the SQL of one file needs besides the contract."""
+
+    colmap: dict[str, str]  # source header (lower) -> staged column, e.g. 'c3'
+    constants: dict[str, Any]  # file-derived target -> value
+    file_end: date
+    this_month: date
+    refs: set[str]  # reference datasets usable for checks/mapping
+
+
+@dataclass
+class _Layers:
+    """Select lists of the layered ``typed`` query (see :func:`_typed_sql`)."""
+
+    trimmed: list[str] = field(default_factory=list)
+    normalised: list[str] = field(default_factory=list)
+    typed: list[str] = field(default_factory=list)
+    derived: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (kolom, waarde SQL, reason SQL)
+    skips: list[str] = field(default_factory=list)
+
+
+def _typed_sql(contract: Contract, plan: _Plan, n_cols: int) -> str:
+    """SQL of temp table ``typed``: per record the typed targets, a skip flag and its errors (or NULL).
+
+    Layers: t1 trimmed cells (s_*), t2 normalised text (n_*), t3 typed targets, t4 derived targets,
+    t5 one error column per check (e_*); only rows with an error build the error list.
+    """
+    lay = _Layers(skips=["__empty"])
+    lay.trimmed = ["CAST(__regel AS BIGINT) AS __regel"]
+    lay.trimmed += [f"{_clean(staged)} AS {_ident('s_' + src)}" for src, staged in plan.colmap.items()]
+    all_cells = ", ".join(f"c{i}" for i in range(n_cols))
+    lay.trimmed.append(f"{_clean(f'concat_ws({_lit(chr(31))}, {all_cells})')} IS NULL AS __empty")
+    for col in contract.columns:
+        lay.typed.append(f"{_target_sql(col, contract, plan, lay)} AS {_ident(col.target)}")
+    hnr = contract.address_mapping.huisnummer_source if contract.address_mapping else None
+    hnr_sql = "CAST(NULL AS INTEGER)"
+    if hnr and hnr.lower() in plan.colmap:
+        hnr_sql = f"TRY_CAST(regexp_extract({_ident('s_' + hnr.lower())}, '^[0-9]+') AS INTEGER)"
+    _derived_and_row_checks(contract, plan, lay)
+    err_cols = [f"{reason} AS e_{i}" for i, (_, _, reason) in enumerate(lay.errors)]
+    structs = ", ".join(
+        f"{{'kolom': {_lit(kolom)}, 'waarde': {waarde}, 'reden': e_{i}}}"
+        for i, (kolom, waarde, _) in enumerate(lay.errors)
+    )
+    any_error = f"coalesce({', '.join(f'e_{i}' for i in range(len(lay.errors)))})" if lay.errors else "NULL"
+    exclude = ["__empty"] + [_ident("s_" + k) for k in plan.colmap]
+    exclude += [_ident("n_" + c.target) for c in contract.columns if c.source and c.source.lower() in plan.colmap]
+    exclude += [f"e_{i}" for i in range(len(lay.errors))]
+    empty_list = "CAST(NULL AS STRUCT(kolom VARCHAR, waarde VARCHAR, reden VARCHAR)[])"
+    errors = (
+        f"CASE WHEN {any_error} IS NULL THEN {empty_list} "
+        f"ELSE list_filter([{structs}], lambda x: x.reden IS NOT NULL) END"
+        if lay.errors
+        else empty_list
+    )
+    t2 = ", ".join(["*", *lay.normalised])
+    t4 = f"SELECT * REPLACE ({', '.join(lay.derived)}) FROM t3" if lay.derived else "SELECT * FROM t3"
+    t5 = ", ".join(["*", *err_cols])
+    return f"""
+        WITH t1 AS (SELECT {", ".join(lay.trimmed)} FROM src),
+        t2 AS (SELECT {t2} FROM t1),
+        t3 AS (SELECT *, {" OR ".join(lay.skips)} AS __skip, {hnr_sql} AS __huisnummer,
+                      {", ".join(lay.typed)} FROM t2),
+        t4 AS ({t4}),
+        t5 AS (SELECT {t5} FROM t4)
+        SELECT * EXCLUDE ({", ".join(exclude)}), {errors} AS __errors FROM t5"""
+
+
+def _target_sql(col: ColumnSpec, contract: Contract, plan: _Plan, lay: _Layers) -> str:
+    """Typed-value SQL of one target; adds its normalisation, error and skip SQL to ``lay``."""
+    if col.derive and col.derive.kind in ("file_period", "file_group"):
+        return f"CAST({_lit(plan.constants[col.target])} AS {col.sql_type})"
+    key = (col.source or "").lower()
+    if not col.source or key not in plan.colmap:  # derived later, or an optional column that is absent
+        return f"CAST(NULL AS {col.sql_type})"
+    s, n = _ident("s_" + key), _ident("n_" + col.target)
+    norm, value, error = _column_sql(col, s, n, contract.file.decimal)
+    lay.normalised.append(f"{norm} AS {n}")
+    waarde = _raw_text(contract, plan, col.source) or "NULL"
+    lay.errors.append((col.source, waarde, error))
+    if col.skip_values:
+        lay.skips.append(f"coalesce({_in_list(s, col.skip_values)}, false)")
+    return value
+
+
+def _source_of(contract: Contract, target: str) -> str:
+    col = contract.column(target)
+    if col.source:
+        return col.source
+    if col.derive and col.derive.kind == "month_of" and col.derive.column:
+        return _source_of(contract, col.derive.column)
+    return target
+
+
+def _raw_text(contract: Contract, plan: _Plan, source: str) -> str | None:
+    """SQL of the delivered (trimmed) text of a source column; None for personal or absent columns."""
+    key = source.lower()
+    if key in contract.personal_sources() or key not in plan.colmap:
+        return None
+    return f"left({_ident('s_' + key)}, {MAX_VALUE_CHARS})"
+
+
+def _derived_and_row_checks(contract: Contract, plan: _Plan, lay: _Layers) -> None:
+    """Add derived targets (month_of) and row-level checks (period bounds, area codes) to ``lay``."""
+    for col in contract.columns:
+        if col.derive and col.derive.kind == "month_of":
+            lay.derived.append(
+                f"CAST(date_trunc('month', {_ident(col.derive.column or '')}) AS {col.sql_type}) "
+                f"AS {_ident(col.target)}"
+            )
+    period = contract.period
+    if period.row_column:
+        target = _ident(period.row_column)
+        month = f"CAST(date_trunc('month', {target}) AS DATE)"
+        source = _source_of(contract, period.row_column)
+        rules = [
+            (f"{month} < {_lit(period.earliest)}", f"period before {period.earliest:%Y-%m}"),
+            (f"{month} > {_lit(plan.this_month)}", "period in the future"),
+        ]
+        if period.row_not_after_file:
+            after = f"period after the file's period ({plan.file_end:%Y-%m})"
+            rules.append((f"{month} > {_lit(plan.file_end)}", after))
+        whens = " ".join(f"WHEN {c} THEN {_lit(r)}" for c, r in rules)
+        waarde = _raw_text(contract, plan, source) or f"strftime({target}, '%Y-%m')"
+        lay.errors.append((source, waarde, f"CASE {whens} END"))
+    for check in contract.checks:
+        col = contract.column(check.column)
+        if not col.source or check.reference not in plan.refs:
+            continue  # file-derived columns are checked per file; missing references are reported
+        ref_table = "raw_" + check.reference.replace("/", "__")
+        target = _ident(check.column)
+        reason = (
+            f"CASE WHEN {target} NOT IN (SELECT {_ident(check.reference_column)} FROM raw.{ref_table}) "
+            f"THEN {_lit(f'unknown area code (not in {check.reference})')} END"
+        )
+        lay.errors.append((col.source, _raw_text(contract, plan, col.source) or target, reason))
+    # A cell error leaves its typed value NULL; a row rule on NULL yields NULL, so it adds no 2nd error.
+
+
+def _build_typed(con: duckdb.DuckDBPyConnection, contract: Contract, plan: _Plan, n_cols: int) -> None:
+    sql = _typed_sql(contract, plan, n_cols)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE typed AS {sql}")
+
+
+STRUCTURE_REASONS = {
+    "MISSING COLUMNS": "too few fields on this line",
+    "TOO MANY COLUMNS": "too many fields on this line",
+    "UNQUOTED VALUE": "quote character inside an unquoted value or unterminated quote",
+    "LINE SIZE OVER MAXIMUM": "line too long",
+}
+
+
+def _build_bad_and_final(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """Temp tables ``bad`` (regel, kolom, waarde, reden, counts_as_bad) and ``final`` (rows to load)."""
+    delim = contract.file.delimiter
+    reasons = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in STRUCTURE_REASONS.items())
+    value_targets = [c.target for c in contract.columns if not (c.derive and c.derive.kind == "address_mapping")]
+    keys = list(contract.keys)
+    key_sources = ", ".join(_source_of(contract, k) for k in keys)
+    row_struct = "{" + ", ".join(f"{_lit(t)}: {_ident(t)}" for t in value_targets) + ", '__h': __huisnummer}"
+    key_cols = ", ".join(_ident(k) for k in keys)
+    key_text = " || ', ' || ".join(f"{_lit(k + '=')} || coalesce(CAST(c.{_ident(k)} AS VARCHAR), '')" for k in keys)
+    join = " AND ".join(f"g.{_ident(k)} IS NOT DISTINCT FROM c.{_ident(k)}" for k in keys)
+    con.execute("CREATE OR REPLACE TEMP TABLE cand AS SELECT * FROM typed WHERE NOT __skip AND __errors IS NULL")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE grp AS
+            WITH dup AS (SELECT {key_cols} FROM cand GROUP BY ALL HAVING count(*) > 1)
+            SELECT {key_cols}, count(DISTINCT {row_struct}) AS __nd, min(__regel) AS __first,
+                   list(__regel ORDER BY __regel)[1:10] AS __lines
+            FROM cand SEMI JOIN dup USING ({key_cols}) GROUP BY ALL"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE bad AS
+        SELECT __regel AS regel, e.kolom, e.waarde, e.reden, true AS counts_as_bad
+        FROM (SELECT __regel, unnest(__errors) AS e FROM typed WHERE NOT __skip AND __errors IS NOT NULL)
+        UNION ALL
+        SELECT coalesce(TRY_CAST(split_part(csv_line, {_lit(delim)}, 1) AS BIGINT), line) AS regel,
+               NULL AS kolom, NULL AS waarde,
+               coalesce(CASE error_type {reasons} END, lower(error_type)) AS reden, true AS counts_as_bad
+        FROM rej
+        UNION ALL
+        SELECT c.__regel, {_lit(key_sources)},
+               NULL,
+               CASE WHEN g.__nd = 1 THEN 'exact duplicate of line ' || g.__first || ' (kept once)'
+                    ELSE 'conflicting duplicate key (' || {key_text}
+                         || '): lines ' || array_to_string(g.__lines, ', ') || ' differ' END,
+               g.__nd > 1
+        FROM cand c JOIN grp g ON {join}
+        WHERE g.__nd > 1 OR c.__regel <> g.__first"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE accepted AS SELECT * FROM cand
+           WHERE __regel NOT IN (SELECT regel FROM bad WHERE regel IS NOT NULL)"""
+    )
+
+
+def _address_reference(con: duckdb.DuckDBPyConnection, ref: str) -> None:
+    """Temp tables ``ref_addr`` (PC6 + number -> buurt) and ``ref_majority`` (PC6 -> buurt with most
+    addresses) from the newest delivery of the newest year; built once per connection, since the
+    reference does not change while one dataset is ingested."""
+    if _has_table(con, "ref_addr"):
+        return
+    con.execute(
+        f"""CREATE TEMP TABLE ref_newest AS SELECT pc6, huisnummer, buurt, wijk FROM {ref}
+            WHERE levering_id = (SELECT max(levering_id) FROM {ref}
+                                 WHERE jaar = (SELECT max(jaar) FROM {ref}))"""
+    )
+    con.execute(
+        """CREATE TEMP TABLE ref_majority AS
+           SELECT pc6, buurt, wijk FROM (SELECT pc6, buurt, wijk, count(*) AS n FROM ref_newest GROUP BY ALL)
+           QUALIFY row_number() OVER (PARTITION BY pc6 ORDER BY n DESC, buurt) = 1"""
+    )
+    con.execute(
+        """CREATE TEMP TABLE ref_addr AS
+           SELECT pc6, huisnummer, min(buurt) AS buurt, min(wijk) AS wijk FROM ref_newest GROUP BY ALL"""
+    )
+    con.execute("DROP TABLE ref_newest")
+
+
+def _build_mapping(con: duckdb.DuckDBPyConnection, contract: Contract, plan: _Plan) -> int | None:
+    """Create temp table ``final`` with buurt/wijk/method filled; returns unmapped rows (None: not mapped)."""
+    mapping = contract.address_mapping
+    if mapping is None or mapping.reference not in plan.refs:
+        con.execute("CREATE OR REPLACE TEMP TABLE final AS SELECT * FROM accepted")
+        return None
+    parts = {
+        c.derive.part: c.target
+        for c in contract.columns
+        if c.derive and c.derive.kind == "address_mapping" and c.derive.part
+    }
+    ref = "raw.raw_" + mapping.reference.replace("/", "__")
+    pc6 = _ident(mapping.pc6)
+    replace = []
+    if "buurt" in parts:
+        replace.append(f"coalesce(x.buurt, m.buurt) AS {_ident(parts['buurt'])}")
+    if "wijk" in parts:
+        replace.append(f"coalesce(x.wijk, m.wijk) AS {_ident(parts['wijk'])}")
+    method = (
+        "CASE WHEN x.buurt IS NOT NULL THEN 'adres' WHEN m.buurt IS NOT NULL THEN 'pc6_meerderheid' "
+        "ELSE 'niet_gekoppeld' END"
+    )
+    if "method" in parts:
+        replace.append(f"{method} AS {_ident(parts['method'])}")
+    _address_reference(con, ref)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE final AS
+        SELECT a.* REPLACE ({", ".join(replace)}), {method} = 'niet_gekoppeld' AS __unmapped
+        FROM accepted a
+        LEFT JOIN (SELECT * FROM ref_addr WHERE pc6 IN (SELECT {pc6} FROM accepted)) x
+               ON x.pc6 = a.{pc6} AND x.huisnummer = a.__huisnummer
+        LEFT JOIN (SELECT * FROM ref_majority WHERE pc6 IN (SELECT {pc6} FROM accepted)) m
+               ON m.pc6 = a.{pc6}"""
+    )
+    return int(con.execute("SELECT count(*) FROM final WHERE __unmapped").fetchone()[0])
+
+
+def _file_level_checks(
+    con: duckdb.DuckDBPyConnection, contract: Contract, plan: _Plan, notes: list[str]
+) -> FileProblem | None:
+    """Checks on values that come from the file name (e.g. the gemeente code)."""
+    for check in contract.checks:
+        col = contract.column(check.column)
+        if col.source:
+            continue
+        value = plan.constants.get(check.column)
+        if value is None:
+            return FileProblem(
+                reason=f"{check.column} in the file name is not a valid code",
+                expected=f"a file name like {contract.file.name_example}",
+                fix="rename the file to the agreed pattern",
+            )
+        if check.reference not in plan.refs:
+            continue
+        ref_table = "raw_" + check.reference.replace("/", "__")
+        found = con.execute(
+            f"SELECT count(*) FROM raw.{ref_table} WHERE {_ident(check.reference_column)} = ?", [value]
+        ).fetchone()
+        if not found or not found[0]:
+            return FileProblem(
+                reason=f"unknown area code {value} in the file name (not in {check.reference})",
+                expected=f"a file name like {contract.file.name_example} with an existing code",
+                fix="check the code in the file name",
+                details={"code": value},
+            )
+    return None
+
+
+def _name_and_period(contract: Contract, name: str) -> tuple[dict[str, str] | None, FileProblem | None]:
+    spec = contract.file
+    m = spec.name_pattern.match(name)
+    if not m:
+        return None, FileProblem(
+            reason=f"file name {name!r} does not match the agreed pattern",
+            expected=f"a name like {spec.name_example} (pattern {spec.name_pattern.pattern})",
+            fix=f"rename the file, e.g. {spec.name_example}",
+        )
+    groups = {k: v for k, v in m.groupdict().items() if v is not None}
+    return groups, None
+
+
+def _period_problem(contract: Contract, text: str, span: tuple[date, date] | None, today: date) -> FileProblem | None:
+    period = contract.period
+    expected = f"a {period.granularity} from {period.earliest:%Y-%m} up to the current month in the file name"
+    if span is None:
+        return FileProblem(
+            reason=f"period {text!r} in the file name is not a valid {period.granularity}",
+            expected=expected,
+            fix=f"rename the file, e.g. {contract.file.name_example}",
+        )
+    if span[0] < period.earliest:
+        return FileProblem(
+            reason=f"period {text} is before {period.earliest:%Y-%m}",
+            expected=expected,
+            fix="check the period in the file name; data before the earliest period is not used",
+        )
+    if span[0] > _month_start(today):
+        return FileProblem(
+            reason=f"period {text} is in the future",
+            expected=expected,
+            fix="check the period in the file name",
+        )
+    return None
+
+
+def _evaluate(
+    con: duckdb.DuckDBPyConnection, contract: Contract, prep: _Prepared, refs: set[str], today: date
+) -> _Outcome:
+    """All checks of one prepared file; leaves temp tables ``final`` and ``bad`` when the file is good."""
+    out = _Outcome(notes=list(prep.notes))
+    groups, problem = _name_and_period(contract, prep.path.name)
+    if problem:
+        out.problem = problem
+        return out
+    assert groups is not None
+    out.period = groups.get(contract.period.group, "")
+    span = parse_period(out.period, contract.period.granularity)
+    out.problem = _period_problem(contract, out.period, span, today) or prep.problem
+    if out.problem:
+        return out
+    assert span is not None
+    lower = [h.lower() for h in prep.header]
+    wanted = contract.source_columns()
+    colmap = {h: f"c{i}" for i, h in enumerate(lower) if h in wanted}
+    ignored = [h for h in prep.header if h and h.lower() not in wanted]
+    if ignored:
+        out.notes.append(f"columns not in the contract were ignored: {', '.join(ignored)}")
+    constants = {
+        c.target: _file_constant(c, contract, groups, span[0])
+        for c in contract.columns
+        if c.derive and c.derive.kind in ("file_period", "file_group")
+    }
+    plan = _Plan(colmap, constants, span[1], _month_start(today), refs)
+    for ref in contract.requires():
+        if ref not in refs:
+            out.notes.append(f"not checked: {ref} is not available (area codes / address mapping)")
+    out.problem = _file_level_checks(con, contract, plan, out.notes)
+    if out.problem:
+        return out
+    _stage(con, prep, contract)
+    _build_typed(con, contract, plan, len(prep.header))
+    _build_bad_and_final(con, contract)
+    out.rows_unmapped = _build_mapping(con, contract, plan)
+    return _count_rows(con, contract, out)
+
+
+def _count_rows(con: duckdb.DuckDBPyConnection, contract: Contract, out: _Outcome) -> _Outcome:
+    total, skipped = con.execute("SELECT count(*), count(*) FILTER (__skip) FROM typed").fetchone()
+    n_rej = con.execute("SELECT count(DISTINCT line) FROM rej").fetchone()[0]
+    rejected, bad = con.execute(
+        "SELECT count(DISTINCT regel), count(DISTINCT regel) FILTER (counts_as_bad) FROM bad"
+    ).fetchone()
+    out.rows_total = int(total) + int(n_rej) - int(skipped)
+    out.rows_rejected = int(rejected)
+    out.rows_accepted = int(con.execute("SELECT count(*) FROM final").fetchone()[0])
+    if skipped:
+        out.notes.append(f"{skipped} row(s) skipped (empty rows or values the contract skips)")
+    limit = contract.file.max_bad_row_fraction
+    if out.rows_total and bad / out.rows_total > limit:
+        out.problem = FileProblem(
+            reason=f"too many bad rows: {bad} of {out.rows_total} ({100 * bad / out.rows_total:.1f} %) "
+            f"exceed the limit of {100 * limit:g} %",
+            expected=f"at most {100 * limit:g} % rows with problems",
+            fix="correct the rows listed in first_bad_rows (line numbers: header = line 1) and deliver again",
+            details={
+                "bad_rows": int(bad),
+                "rows": out.rows_total,
+                "reasons": _reason_counts(con),
+                "first_bad_rows": [b.__dict__ for b in _bad_rows(con, SAMPLE_ROWS)],
+            },
+        )
+    elif out.rows_total == 0:
+        out.problem = FileProblem(
+            reason="file has no data rows (only empty rows or rows the contract skips)",
+            expected="data rows below the header",
+            fix="deliver the export with its rows",
+        )
+    elif out.rows_accepted == 0:
+        out.problem = FileProblem(
+            reason="no row of the file can be loaded",
+            expected="data rows",
+            fix="see first_bad_rows",
+            details={"first_bad_rows": [b.__dict__ for b in _bad_rows(con, SAMPLE_ROWS)]},
+        )
+    return out
+
+
+def _reason_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    rows = con.execute(
+        "SELECT reden, count(DISTINCT regel) FROM bad GROUP BY reden ORDER BY 2 DESC, 1 LIMIT 20"
+    ).fetchall()
+    return {r: int(n) for r, n in rows}
+
+
+def _bad_rows(con: duckdb.DuckDBPyConnection, limit: int) -> list[BadRow]:
+    rows = con.execute(
+        f"SELECT regel, kolom, waarde, reden FROM bad ORDER BY regel NULLS LAST, kolom LIMIT {int(limit)}"
+    ).fetchall()
+    return [BadRow(line=r[0], column=r[1], value=r[2], reason=r[3]) for r in rows]
+
+
+# ---------------------------------------------------------------- warehouse
+
+
+def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
+    """Create schemas ``raw``/``meta`` and every raw table of every contract (empty) if absent.
+
+    dbt then always finds its sources, also for datasets without files yet. An existing table whose
+    columns differ from its contract is an error: silently loading into another shape would corrupt it.
+    """
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    tables = [("raw", c.raw_table, c.table_columns()) for c in all_contracts()]
+    tables += [("meta", name, cols) for name, cols in META_TABLES.items()]
+    for schema, table, cols in tables:
+        col_sql = ", ".join(f"{_ident(n)} {t}" for n, t in cols)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{table} ({col_sql})")
+        found = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
+            "AND table_name = ? AND table_catalog = current_database() ORDER BY ordinal_position",
+            [schema, table],
+        ).fetchall()
+        if [(n, t.upper()) for n, t in found] != [(n, t) for n, t in cols]:
+            raise RuntimeError(
+                f"warehouse table {schema}.{table} has columns {found}, its contract expects {cols}; "
+                "migrate or rebuild the warehouse"
+            )
+
+
+@contextmanager
+def _warehouse(s: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Short-lived read-write connection to the warehouse (dbt and publish open the file later)."""
+    import duckdb
+
+    s.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(s.warehouse))
+    con.execute("SET enable_progress_bar = false")
+    try:
+        ensure_warehouse(con)
+        yield con
+    finally:
+        con.close()
+
+
+def _known_delivery(con: duckdb.DuckDBPyConnection, contract: Contract, sha: str) -> int | None:
+    row = con.execute(
+        "SELECT min(levering_id) FROM meta.leveringen WHERE partner = ? AND dataset = ? AND bron_sha256 = ?",
+        [contract.partner, contract.dataset, sha],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _load(con: duckdb.DuckDBPyConnection, contract: Contract, prep: _Prepared, out: _Outcome, archive_rel: str) -> int:
+    """Insert rows, rejected rows and the delivery record in ONE transaction; returns the levering_id."""
+    now = _now_utc()
+    name = prep.path.name
+    cols = [c.target for c in contract.columns]
+    col_sql = ", ".join(_ident(c) for c in cols)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        levering = int(con.execute("SELECT coalesce(max(levering_id), 0) + 1 FROM meta.leveringen").fetchone()[0])
+        con.execute(
+            f"""INSERT INTO raw.{contract.raw_table} ({col_sql}, bron_bestand, bron_sha256, levering_id,
+                bron_regel, geladen_op)
+                SELECT {col_sql}, $1, $2, $3, __regel, $4 FROM final ORDER BY __regel""",
+            [name, prep.sha256, levering, now],
+        )
+        con.execute(
+            """INSERT INTO meta.afgewezen_rijen SELECT $1, $2, $3, $4, regel, kolom, waarde, reden, $5
+               FROM bad ORDER BY regel NULLS LAST, kolom""",
+            [contract.partner, contract.dataset, name, prep.sha256, now],
+        )
+        con.execute(
+            "INSERT INTO meta.leveringen VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            [
+                levering,
+                contract.partner,
+                contract.dataset,
+                name,
+                prep.sha256,
+                out.period,
+                out.rows_accepted,
+                out.rows_rejected,
+                out.rows_unmapped or 0,
+                now,
+                archive_rel,
+            ],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return levering
+
+
+def _archive_path(s: Settings, contract: Contract, prep: _Prepared) -> Path:
+    return s.archive / contract.partner / contract.dataset / f"{prep.sha256[:12]}_{prep.path.name}"
+
+
+def _archive(path: Path, dest: Path) -> None:
+    """Move an ingested original to the archive (healing: if it is already there, drop the copy)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        path.unlink()
+    else:
+        shutil.move(str(path), str(dest))
+    with suppress(FileNotFoundError):
+        path.with_name(path.name + ".complete").unlink()
+
+
+def _quarantine(
+    con: duckdb.DuckDBPyConnection, s: Settings, contract: Contract, prep: _Prepared, problem: FileProblem
+) -> QuarantinedFile:
+    """Move a bad file to quarantine with its reason.json and record it in meta.quarantaine."""
+    folder = s.quarantine / contract.partner / contract.dataset
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / prep.path.name
+    now = _now_utc()
+    reason = {
+        "dataset": contract.name,
+        "file": prep.path.name,
+        "sha256": prep.sha256,
+        "reason": problem.reason,
+        "details": problem.details,
+        "expected": problem.expected,
+        "how_to_fix": problem.fix,
+        "quarantined_at": now.isoformat() + "Z",
+    }
+    reason_path = folder / f"{prep.path.name}.reason.json"
+    tmp = reason_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(reason, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, reason_path)
+    shutil.move(str(prep.path), str(dest))
+    with suppress(FileNotFoundError):
+        prep.path.with_name(prep.path.name + ".complete").unlink()
+    details = json.dumps({k: reason[k] for k in ("details", "expected", "how_to_fix")}, ensure_ascii=False, default=str)
+    rel = _relative(dest, s.home)
+    con.execute(
+        "INSERT INTO meta.quarantaine VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        [contract.partner, contract.dataset, prep.path.name, prep.sha256, problem.reason, details, now, rel],
+    )
+    return QuarantinedFile(file=prep.path.name, reason=problem.reason, path=rel)
+
+
+def settled_files(folder: Path, settle_seconds: int) -> tuple[list[Path], list[str]]:
+    """Files safe to read (unchanged for ``settle_seconds`` or marked ``<name>.complete``), and the rest.
+
+    Hidden files and ``~$`` lock files are partial uploads or editor files, not deliveries.
+    """
+    if not folder.is_dir():
+        return [], []
+    now = time.time()
+    ready: list[tuple[str, float, Path]] = []
+    waiting: list[str] = []
+    for path in folder.iterdir():
+        if not path.is_file() or path.name.startswith((".", "~$")) or path.name.endswith(".complete"):
+            continue
+        mtime = path.stat().st_mtime
+        marked = path.with_name(path.name + ".complete").exists()
+        if marked or now - mtime >= settle_seconds:
+            ready.append((path.name, mtime, path))
+        else:
+            waiting.append(path.name)
+    return [p for _, _, p in sorted(ready, key=lambda t: (t[0], t[1]))], sorted(waiting)
+
+
+def _available_refs(con: duckdb.DuckDBPyConnection, contract: Contract) -> set[str]:
+    return {ref for ref in contract.requires() if (_table_rows(con, ref) or 0) > 0}
+
+
+def _ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    s: Settings,
+    contract: Contract,
+    path: Path,
+    refs: set[str],
+    report: IngestReport,
+    log: logging.Logger | logging.LoggerAdapter[Any],
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="wijkbeeld-ingest-") as tmp:
+        prep = _prepare(path, contract, Path(tmp) / "staged.csv")
+        st = path.stat()
+        if (st.st_size, st.st_mtime) != prep.stat:
+            log.warning("%s: changed while being read; left in landing for the next run", path.name)
+            report.files_waiting.append(path.name)
+            return
+        archive = _archive_path(s, contract, prep)
+        known = _known_delivery(con, contract, prep.sha256)
+        if known is not None:
+            _archive(path, archive)
+            report.files_already_ingested.append(path.name)
+            log.info("%s: already ingested (levering %s); landing copy archived", path.name, known)
+            return
+        out = _evaluate(con, contract, prep, refs, _now_utc().date())
+        if out.problem:
+            q = _quarantine(con, s, contract, prep, out.problem)
+            report.files_quarantined.append(q)
+            log.warning("%s: quarantined: %s", path.name, out.problem.reason)
+            return
+        levering = _load(con, contract, prep, out, _relative(archive, s.home))
+        _archive(path, archive)
+    report.files_ingested.append(path.name)
+    report.rows_accepted += out.rows_accepted
+    report.rows_rejected += out.rows_rejected
+    report.rows_unmapped += out.rows_unmapped or 0
+    log.info(
+        "%s: levering %s, %s rows accepted, %s rejected, %s unmapped",
+        path.name,
+        levering,
+        out.rows_accepted,
+        out.rows_rejected,
+        out.rows_unmapped or 0,
+    )
+
+
+def _last_delivery(con: duckdb.DuckDBPyConnection, contract: Contract) -> str | None:
+    row = con.execute(
+        """SELECT bron_bestand, levering_id, geladen_op FROM meta.leveringen
+           WHERE partner = ? AND dataset = ? ORDER BY levering_id DESC LIMIT 1""",
+        [contract.partner, contract.dataset],
+    ).fetchone()
+    return f"{row[0]} (levering {row[1]}, loaded {row[2]:%Y-%m-%d %H:%M} UTC)" if row else None
+
+
+def ingest_dataset(
+    partner: str,
+    dataset: str,
+    settings: Settings | None = None,
+    *,
+    log: logging.Logger | logging.LoggerAdapter[Any] | None = None,
+) -> IngestReport:
+    """Ingest every settled file in ``landing/<partner>/<dataset>/`` (see module docstring)."""
+    s = (settings or load_settings()).ensure()
+    log = log or LOG
+    contract = load_contract(partner, dataset)
+    report = IngestReport(partner=partner, dataset=dataset)
+    ready, report.files_waiting = settled_files(s.landing / partner / dataset, s.settle_seconds)
+    for name in report.files_waiting:
+        log.info(
+            "%s: not settled yet (changed < %ss ago, no .complete marker); left in landing",
+            name,
+            s.settle_seconds,
+        )
+    with _warehouse(s) as con:
+        missing = [ref for ref in contract.requires() if not _table_rows(con, ref)]
+        if missing and ready:
+            report.waiting_for = missing
+            log.info(
+                "%s: waiting for %s; %d file(s) left in landing",
+                contract.name,
+                report.waiting_for,
+                len(ready),
+            )
+            report.files_waiting += [p.name for p in ready]
+            ready = []
+        refs = set(contract.requires())  # all loaded (else we wait), and unchanged during this run
+        for path in ready:
+            _ingest_file(con, s, contract, path, refs, report, log)
+        report.last_delivery = _last_delivery(con, contract)
+    return report
+
+
+# ---------------------------------------------------------------- partner-side check
+
+
+def _resolve_contract(name: str, dataset: str | None) -> Contract | None:
+    if dataset:
+        partner, _, ds = dataset.replace("__", "/").partition("/")
+        return load_contract(partner, ds)
+    return contract_for_name(name)
+
+
+def _attach_references(con: duckdb.DuckDBPyConnection, notes: list[str]) -> None:
+    """Use the local warehouse read-only for geography checks, when there is one and it is free."""
+    import duckdb
+
+    path = load_settings().warehouse
+    if not path.exists():
+        notes.append("no local warehouse: area codes and address mapping not checked")
+        return
+    try:
+        con.execute(f"ATTACH {_lit(str(path))} AS wh (READ_ONLY)")
+        con.execute("USE wh")
+    except duckdb.Error as exc:
+        notes.append(f"warehouse not readable ({type(exc).__name__}): area codes not checked")
+
+
+def validate_file(path: Path, dataset: str | None = None) -> Verdict:
+    """The verdict ingest would give ``path``, without writing anything (partner-side check).
+
+    ``dataset`` is ``partner/dataset``; when None it is inferred from the file name.
+    """
+    import duckdb
+
+    path = Path(path)
+    try:
+        contract = _resolve_contract(path.name, dataset)
+    except KeyError as exc:
+        return Verdict(file=path.name, dataset=dataset, sha256=None, accepted=False, reasons=[str(exc.args[0])])
+    if contract is None:
+        examples = ", ".join(c.file.name_example for c in all_contracts())
+        reason = f"file name matches no known dataset (expected names like: {examples})"
+        return Verdict(file=path.name, dataset=None, sha256=None, accepted=False, reasons=[reason])
+    if not path.is_file():
+        return Verdict(path.name, contract.name, None, False, reasons=[f"not a file: {path}"])
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    notes: list[str] = []
+    try:
+        _attach_references(con, notes)
+        with tempfile.TemporaryDirectory(prefix="wijkbeeld-validate-") as tmp:
+            prep = _prepare(path, contract, Path(tmp) / "staged.csv")
+            out = _evaluate(con, contract, prep, _available_refs(con, contract), _now_utc().date())
+            known = _known_delivery(con, contract, prep.sha256) if _has_meta(con) else None
+            if known is not None:
+                notes.append(f"this exact file was already ingested (levering {known}): ingest changes nothing")
+            bad = _bad_rows(con, VERDICT_ROWS) if _has_table(con, "bad") and out.rows_total else []
+    finally:
+        con.close()
+    verdict = Verdict(
+        file=path.name,
+        dataset=contract.name,
+        sha256=prep.sha256,
+        accepted=out.problem is None,
+        bad_rows=bad,
+        rows_total=out.rows_total,
+        rows_accepted=out.rows_accepted,
+        rows_rejected=out.rows_rejected,
+        rows_unmapped=out.rows_unmapped,
+        notes=notes + [n for n in out.notes if not n.startswith("not checked")],
+    )
+    if out.problem:
+        verdict.reasons.append(out.problem.reason)
+        verdict.details = {
+            **out.problem.details,
+            "expected": out.problem.expected,
+            "how_to_fix": out.problem.fix,
+        }
+    return verdict
+
+
+def _has_meta(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'meta' "
+        "AND table_name = 'leveringen' AND table_catalog = current_database()"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]).fetchone()
+    return bool(row and row[0])

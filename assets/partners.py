@@ -1,0 +1,126 @@
+"""Dagster asset factory for partner datasets: one ingest asset + one quarantine check per contract.
+
+The per-source modules (:mod:`assets.cbs`, :mod:`assets.politie`, :mod:`assets.gemeente`) call these
+factories; :mod:`assets.ingest_defs` collects the results. Nothing heavy happens at import: the contract
+YAML is read for the description and upstream datasets, DuckDB is imported only when an asset runs.
+(No ``from __future__ import annotations`` here: Dagster inspects the context type hints at runtime.)
+"""
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    asset_check,
+)
+
+from assets.contracts import load_contract
+
+if TYPE_CHECKING:
+    from assets.ingest import IngestReport
+
+CHECK_NAME = "no_quarantined_files"
+
+
+def ingest_asset_key(partner: str, dataset: str) -> AssetKey:
+    """Asset key of a raw table: ``raw_<partner>__<dataset>`` (same name as the warehouse table)."""
+    return AssetKey([f"raw_{partner}__{dataset}"])
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def report_metadata(report: "IngestReport") -> dict[str, Any]:
+    """Materialization metadata of one ingest run (also read back by the quarantine check)."""
+    rows = "\n".join(f"| {_md_escape(q.file)} | {_md_escape(q.reason)} |" for q in report.files_quarantined)
+    table = f"| file | reason |\n| --- | --- |\n{rows}" if rows else "No file was quarantined."
+    return {
+        "files_ingested": len(report.files_ingested),
+        "files_already_ingested": len(report.files_already_ingested),
+        "files_waiting": len(report.files_waiting),
+        "waiting_for": ", ".join(report.waiting_for) or "-",
+        "rows_accepted": report.rows_accepted,
+        "rows_rejected": report.rows_rejected,
+        "rows_unmapped": report.rows_unmapped,
+        "files_quarantined": len(report.files_quarantined),
+        "quarantined_files": MetadataValue.md(table),
+        "quarantine": MetadataValue.json(
+            [{"file": q.file, "reason": q.reason, "path": q.path} for q in report.files_quarantined]
+        ),
+        "last_delivery": report.last_delivery or "none yet",
+    }
+
+
+def build_ingest_asset(partner: str, dataset: str, deps: Sequence[str | AssetKey] = ()) -> AssetsDefinition:
+    """Ingest asset of ``partner/dataset``.
+
+    Upstream assets come from the contract (datasets its checks and mapping read, e.g. the CBS
+    geography); ``deps`` adds more.
+    """
+    contract = load_contract(partner, dataset)
+    upstream = [ingest_asset_key(*ref.split("/")) for ref in contract.requires()]
+    upstream += [AssetKey.from_coercible(d) for d in deps]
+
+    @asset(
+        key=ingest_asset_key(partner, dataset),
+        group_name="ingest",
+        description=contract.description,
+        kinds={"duckdb"},
+        deps=upstream,
+        metadata={
+            "contract": f"assets/contracts/{partner}__{dataset}.yaml",
+            "landing_folder": f"landing/{partner}/{dataset}/",
+            "file_name_example": contract.file.name_example,
+        },
+    )
+    def _ingest(context: AssetExecutionContext) -> MaterializeResult:
+        from assets.ingest import ingest_dataset
+
+        report = ingest_dataset(partner, dataset, log=context.log)
+        return MaterializeResult(metadata=report_metadata(report))
+
+    return _ingest
+
+
+def build_quarantine_check(partner: str, dataset: str) -> AssetChecksDefinition:
+    """Non-blocking check that warns when the latest ingest run of this dataset quarantined files."""
+    key = ingest_asset_key(partner, dataset)
+
+    @asset_check(
+        asset=key,
+        name=CHECK_NAME,
+        blocking=False,
+        description=f"Warns when the latest ingest of {partner}/{dataset} moved files to quarantine.",
+    )
+    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        event = context.instance.get_latest_materialization_event(key)
+        materialization = event.asset_materialization if event else None
+        if materialization is None:
+            return AssetCheckResult(passed=True, description="Not ingested yet.")
+        entry = materialization.metadata.get("quarantine")
+        quarantined = list(entry.value) if entry is not None else []
+        if not quarantined:
+            return AssetCheckResult(passed=True, description="No file quarantined in the latest run.")
+        listing = "\n".join(f"- {q['file']}: {q['reason']}" for q in quarantined)
+        return AssetCheckResult(
+            passed=False,
+            severity=AssetCheckSeverity.WARN,
+            description=f"{len(quarantined)} file(s) quarantined in the latest run:\n{listing}",
+            metadata={
+                "files_quarantined": len(quarantined),
+                "quarantined_files": MetadataValue.md(listing),
+                "where": f"quarantine/{partner}/{dataset}/ (see <file>.reason.json)",
+            },
+        )
+
+    return _check
