@@ -59,7 +59,7 @@ def _hashes(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and not p.name.endswith(".complete")
     }
 
 
@@ -114,7 +114,9 @@ def test_rejects_unknown_scale_and_bad_months(tmp_path: Path) -> None:
 
 
 def test_file_names_match_the_contract_patterns(landing: Path) -> None:
-    files = [p for p in landing.rglob("*") if p.is_file()]
+    files = [p for p in landing.rglob("*") if p.is_file() and not p.name.endswith(".complete")]
+    markers = {p.name for p in landing.rglob("*.complete")}
+    assert markers == {f"{p.name}.complete" for p in files}, "every demo file is marked complete for ingest"
     for path in files:
         dataset = path.parent.relative_to(landing).as_posix()
         assert re.fullmatch(NAME_PATTERNS[dataset], path.name), path
@@ -210,15 +212,15 @@ def test_meldingen_are_cp1252_with_free_text_quirks(landing: Path) -> None:
 
 
 def test_baarle_nassau_sends_no_meldingen(landing: Path) -> None:
-    assert not list((landing / "gemeente" / "meldingen").glob("meldingen-GM0744-*"))
-    assert list((landing / "gemeente" / "meldingen").glob("meldingen-GM0748-*"))
+    assert not list((landing / "gemeente" / "meldingen").glob("meldingen-GM0744-*.csv"))
+    assert list((landing / "gemeente" / "meldingen").glob("meldingen-GM0748-*.csv"))
 
 
 def test_dommelbergen_story(landing: Path) -> None:
     adressen = _read(landing / "cbs" / "adressen" / "pc6hnr-2024.csv")
     adressen["pc6"] = adressen.PC6.str.replace(" ", "").str.upper()
     dommel_pc6 = set(adressen[adressen.Wijk == DOMMELBERGEN[2:]].pc6)
-    frames = [_read(p, "cp1252") for p in (landing / "gemeente" / "meldingen").glob("meldingen-GM0826-*")]
+    frames = [_read(p, "cp1252") for p in (landing / "gemeente" / "meldingen").glob("meldingen-GM0826-*.csv")]
     meldingen = pd.concat(frames, ignore_index=True)
     meldingen = meldingen[meldingen.Postcode.str.replace(" ", "").isin(dommel_pc6)]
     per_year = meldingen.DatumMelding.str[6:10].value_counts()

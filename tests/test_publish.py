@@ -265,9 +265,7 @@ def test_publish_leaves_warehouse_free_for_a_writer(home: Settings) -> None:
     """No connection to the warehouse survives the publish: another process can write right after."""
     make_warehouse(home, "A", 3)
     publish(home)
-    script = (
-        "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('CREATE TABLE mart.extra AS SELECT 1 i')"
-    )
+    script = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('CREATE TABLE mart.extra AS SELECT 1 i')"
     done = subprocess.run([sys.executable, "-c", script, str(home.warehouse)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 

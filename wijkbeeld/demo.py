@@ -234,6 +234,8 @@ class _Writer:
         except FileExistsError:
             self.summary.files_skipped += 1
             return
+        # The file is whole: tell ingest so it need not wait for the settle time (contract: <name>.complete).
+        (folder / f"{name}.complete").touch()
         key = f"{partner}/{dataset}"
         self.summary.files_written += 1
         self.summary.files_per_dataset[key] = self.summary.files_per_dataset.get(key, 0) + 1

@@ -193,9 +193,7 @@ def summary(result: PublishResult) -> str:
 # ------------------------------------------------------------------------------------------ fingerprint
 
 
-def _fingerprint(
-    con: duckdb.DuckDBPyConnection, catalog: str, tables: list[str]
-) -> tuple[str, dict[str, int]]:
+def _fingerprint(con: duckdb.DuckDBPyConnection, catalog: str, tables: list[str]) -> tuple[str, dict[str, int]]:
     """Order-independent content hash of the tables (schema + rows) and their row counts.
 
     Per table: column names and types, the row count and the sums of the two halves of each row's MD5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from wijkbeeld.config import Settings, settings
 
@@ -25,6 +26,10 @@ def use_data_home_instance(s: Settings) -> None:
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(s.home / "dagster")
     os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
+    if not config.exists():
+        # No phoning home from a public-safety server; the rest are Dagster's defaults (storage in DAGSTER_HOME).
+        config.write_text("telemetry:\n  enabled: false\n")
 
 
 def run_refresh() -> RefreshOutcome:
