@@ -16,7 +16,7 @@ from typing import Any
 
 CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
 
-FORMATS = ("csv",)  # readers in assets.ingest; xlsx gets a reader later, the contract format is ready
+FORMATS = ("csv", "xlsx")  # readers in assets.ingest
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
 TYPES = ("integer", "decimal", "text", "date", "datetime")
 DEFAULT_SQL_TYPES = {
@@ -30,8 +30,10 @@ SQL_TYPES = ("BIGINT", "INTEGER", "DOUBLE", "VARCHAR", "DATE", "TIMESTAMP")
 GRANULARITIES = ("year", "quarter", "month")
 NORMALISATIONS = ("area_code", "pc6")
 AREA_DIGITS = {"GM": 4, "WK": 6, "BU": 8}
-DERIVE_KINDS = ("file_period", "file_group", "month_of", "address_mapping")
+DERIVE_KINDS = ("file_period", "file_group", "month_of", "address_mapping", "area_mapping")
 MAPPING_PARTS = ("buurt", "wijk", "method")
+AREA_MAPPING_PARTS = ("wijk", "method")
+CADENCE_PERIODS = ("month", "quarter", "year")
 CHECK_KINDS = ("area_exists",)
 
 # Provenance columns every raw table ends with (warehouse contract).
@@ -50,7 +52,12 @@ class ContractError(ValueError):
 
 @dataclass(frozen=True)
 class FileSpec:
-    """How the file is named and how its bytes are read."""
+    """How the file is named and how its bytes are read.
+
+    For ``xlsx`` the engine writes the sheet as a normalised CSV first; ``delimiter``/``encoding`` then
+    describe that internal copy, ``sheet`` and ``header_contains`` (the header is the first row holding
+    that column name, so title lines above it are skipped) describe the workbook.
+    """
 
     format: str
     name_pattern: re.Pattern[str]
@@ -60,6 +67,8 @@ class FileSpec:
     decimal: str = "."
     quote: str = '"'
     max_bad_row_fraction: float = 0.05
+    sheet: str | None = None
+    header_contains: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,15 @@ class PeriodSpec:
     earliest: date
     row_column: str | None = None
     row_not_after_file: bool = False
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often a dataset is delivered: the period after the newest delivered one is due ``grace_days``
+    after that period ends (used for the freshness check)."""
+
+    period: str
+    grace_days: int
 
 
 @dataclass(frozen=True)
@@ -104,6 +122,7 @@ class ColumnSpec:
     prefixes: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
     on_invalid: str = "reject"
+    pseudonymise: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +141,14 @@ class AddressMapping:
     reference: str
     pc6: str
     huisnummer_source: str | None = None
+
+
+@dataclass(frozen=True)
+class AreaMapping:
+    """Map rows with a delivered buurt code to their wijk in the reference geography."""
+
+    column: str
+    reference: str = "cbs/kerncijfers"
 
 
 @dataclass(frozen=True)
@@ -148,6 +175,10 @@ class Contract:
     personal_data: tuple[PersonalColumn, ...] = ()
     address_mapping: AddressMapping | None = None
     checks: tuple[Check, ...] = ()
+    cadence: Cadence | None = None
+    newest_wins_per: tuple[str, ...] = ()
+    reference_geography: str | None = None
+    area_mapping: AreaMapping | None = None
     path: Path = field(default=CONTRACTS_DIR, compare=False)
 
     @property
@@ -185,6 +216,10 @@ class Contract:
         refs = [c.reference for c in self.checks]
         if self.address_mapping:
             refs.append(self.address_mapping.reference)
+        if self.area_mapping:
+            refs.append(self.area_mapping.reference)
+        if self.reference_geography:
+            refs.append("cbs/kerncijfers")
         return sorted(set(refs))
 
 
@@ -226,14 +261,22 @@ def _strs(value: Any, where: str, path: Path) -> tuple[str, ...]:
 
 def _parse_file(data: Any, path: Path) -> FileSpec:
     keys = {"format", "name_pattern", "name_example", "delimiter", "encoding", "decimal", "quote"}
-    keys.add("max_bad_row_fraction")
+    keys |= {"max_bad_row_fraction", "sheet", "header_contains"}
     d = _take(data, keys, "file", path)
     fmt = _choice(_need(d, "format", "file", path), FORMATS, "file.format", path)
     try:
         pattern = re.compile(_need(d, "name_pattern", "file", path))
     except re.error as exc:
         raise _fail(path, f"file.name_pattern is not a valid regex: {exc}") from exc
-    delimiter = str(_need(d, "delimiter", "file", path))
+    xlsx = fmt == "xlsx"
+    if xlsx:
+        _need(d, "sheet", "file", path)
+        _need(d, "header_contains", "file", path)
+        if "delimiter" in d or "encoding" in d:
+            raise _fail(path, "file.delimiter/encoding do not apply to xlsx (the engine reads the workbook)")
+    elif "sheet" in d or "header_contains" in d:
+        raise _fail(path, "file.sheet/header_contains apply to xlsx only")
+    delimiter = ";" if xlsx else str(_need(d, "delimiter", "file", path))
     if len(delimiter) != 1:
         raise _fail(path, "file.delimiter must be one character")
     decimal = _choice(d.get("decimal", "."), (".", ","), "file.decimal", path)
@@ -245,10 +288,12 @@ def _parse_file(data: Any, path: Path) -> FileSpec:
         name_pattern=pattern,
         name_example=str(_need(d, "name_example", "file", path)),
         delimiter=delimiter,
-        encoding=_choice(_need(d, "encoding", "file", path), ENCODINGS, "file.encoding", path),
+        encoding="utf-8" if xlsx else _choice(_need(d, "encoding", "file", path), ENCODINGS, "file.encoding", path),
         decimal=decimal,
         quote=str(d.get("quote", '"')),
         max_bad_row_fraction=fraction,
+        sheet=str(d["sheet"]) if xlsx else None,
+        header_contains=str(d["header_contains"]) if xlsx else None,
     )
 
 
@@ -288,6 +333,7 @@ _COLUMN_KEYS = {
     "prefixes",
     "formats",
     "on_invalid",
+    "pseudonymise",
 }
 
 
@@ -301,6 +347,8 @@ def _parse_derive(data: Any, where: str, path: Path) -> Derive:
         raise _fail(path, f"{where}: kind month_of needs 'column'")
     if kind == "address_mapping":
         _choice(derive.part, MAPPING_PARTS, f"{where}.part", path)
+    if kind == "area_mapping":
+        _choice(derive.part, AREA_MAPPING_PARTS, f"{where}.part", path)
     return derive
 
 
@@ -326,6 +374,9 @@ def _parse_column(data: Any, index: int, path: Path) -> ColumnSpec:
     if not d.get("required", True) and not d.get("nullable", True):
         raise _fail(path, f"{where}: an optional column (required: false) must be nullable")
     formats = _strs(d.get("formats"), f"{where}.formats", path)
+    pseudonymise = bool(d.get("pseudonymise", False))
+    if pseudonymise and (ctype != "text" or not source or normalise):
+        raise _fail(path, f"{where}: pseudonymise applies to plain text columns read from the file")
     if source and ctype in ("date", "datetime") and not formats:
         raise _fail(path, f"{where}: a {ctype} read from the file needs 'formats' (strptime codes)")
     return ColumnSpec(
@@ -346,6 +397,7 @@ def _parse_column(data: Any, index: int, path: Path) -> ColumnSpec:
         prefixes=prefixes,
         formats=formats,
         on_invalid=_choice(d.get("on_invalid", "reject"), ("reject", "null"), f"{where}.on_invalid", path),
+        pseudonymise=pseudonymise,
     )
 
 
@@ -371,6 +423,32 @@ def _parse_mapping(data: Any, targets: dict[str, ColumnSpec], path: Path) -> Add
         raise _fail(path, f"address_mapping.pc6 '{pc6}' must be a target column with normalise: pc6")
     ref = _check_dataset_ref(str(_need(d, "reference", "address_mapping", path)), "address_mapping", path)
     return AddressMapping(reference=ref, pc6=pc6, huisnummer_source=d.get("huisnummer_source"))
+
+
+def _parse_cadence(data: Any, path: Path) -> Cadence:
+    d = _take(data, {"period", "grace_days"}, "cadence", path)
+    grace = d.get("grace_days", 0)
+    if not isinstance(grace, int) or grace < 0:
+        raise _fail(path, "cadence.grace_days must be a whole number of days >= 0")
+    return Cadence(period=_choice(_need(d, "period", "cadence", path), CADENCE_PERIODS, "cadence.period", path),
+                   grace_days=grace)  # fmt: skip
+
+
+def _parse_area_mapping(data: Any, targets: dict[str, ColumnSpec], path: Path) -> AreaMapping:
+    d = _take(data, {"column", "reference"}, "area_mapping", path)
+    column = str(_need(d, "column", "area_mapping", path))
+    if column not in targets or targets[column].normalise != "area_code" or targets[column].prefixes != ("BU",):
+        raise _fail(path, f"area_mapping.column '{column}' must be a target column with area_code prefixes [BU]")
+    ref = _check_dataset_ref(str(d.get("reference", "cbs/kerncijfers")), "area_mapping", path)
+    return AreaMapping(column=column, reference=ref)
+
+
+def _parse_reference_geography(data: Any, targets: dict[str, ColumnSpec], path: Path) -> str:
+    d = _take(data, {"column"}, "reference_geography", path)
+    column = str(_need(d, "column", "reference_geography", path))
+    if column not in targets or targets[column].normalise != "area_code":
+        raise _fail(path, f"reference_geography.column '{column}' must be a target column with normalise: area_code")
+    return column
 
 
 def _parse_check(data: Any, index: int, targets: dict[str, ColumnSpec], path: Path) -> Check:
@@ -407,6 +485,11 @@ def _cross_check(contract: Contract, path: Path) -> None:
             raise _fail(path, f"column '{col.target}': month_of needs a date/datetime target column")
         if derive and derive.kind == "address_mapping" and contract.address_mapping is None:
             raise _fail(path, f"column '{col.target}' derives from address_mapping, which is missing")
+        if derive and derive.kind == "area_mapping" and contract.area_mapping is None:
+            raise _fail(path, f"column '{col.target}' derives from area_mapping, which is missing")
+    for key in contract.newest_wins_per:
+        if key not in targets:
+            raise _fail(path, f"newest_wins_per '{key}' is not a target column")
     if not contract.keys:
         raise _fail(path, "keys: list the target column(s) that identify a row (duplicates are checked on them)")
     for key in contract.keys:
@@ -425,7 +508,7 @@ def _cross_check(contract: Contract, path: Path) -> None:
 def parse_contract(data: Any, path: Path) -> Contract:
     """Validate a parsed YAML document and build the :class:`Contract`."""
     keys = {"partner", "dataset", "description", "file", "period", "columns", "keys", "personal_data"}
-    keys |= {"address_mapping", "checks"}
+    keys |= {"address_mapping", "checks", "cadence", "newest_wins_per", "reference_geography", "area_mapping"}
     d = _take(data, keys, "the contract", path)
     partner = str(_need(d, "partner", "the contract", path))
     dataset = str(_need(d, "dataset", "the contract", path))
@@ -445,6 +528,14 @@ def parse_contract(data: Any, path: Path) -> Contract:
         personal_data=tuple(_parse_personal(p, i, path) for i, p in enumerate(d.get("personal_data") or [])),
         address_mapping=_parse_mapping(d["address_mapping"], targets, path) if d.get("address_mapping") else None,
         checks=tuple(_parse_check(c, i, targets, path) for i, c in enumerate(d.get("checks") or [])),
+        cadence=_parse_cadence(d["cadence"], path) if d.get("cadence") else None,
+        newest_wins_per=_strs(d.get("newest_wins_per"), "newest_wins_per", path),
+        reference_geography=(
+            _parse_reference_geography(d["reference_geography"], targets, path)
+            if d.get("reference_geography")
+            else None
+        ),
+        area_mapping=_parse_area_mapping(d["area_mapping"], targets, path) if d.get("area_mapping") else None,
         path=path,
     )
     _cross_check(contract, path)
