@@ -34,7 +34,7 @@ from assets.contracts import (
     contract_for_name,
     load_contract,
 )
-from wijkbeeld.config import Settings
+from wijkbeeld.config import Settings, pause_point
 from wijkbeeld.config import settings as load_settings
 
 if TYPE_CHECKING:
@@ -1176,6 +1176,7 @@ def _ingest_file(
             log.warning("%s: quarantined: %s", path.name, out.problem.reason)
             return
         levering = _load(con, contract, prep, out, _relative(archive, s.home))
+        pause_point("ingest")  # fault tests only: committed, not yet archived (the next run archives it)
         _archive(path, archive)
     report.files_ingested.append(path.name)
     report.rows_accepted += out.rows_accepted

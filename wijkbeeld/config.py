@@ -8,12 +8,18 @@ temporary folder with ``monkeypatch.setenv``.
 from __future__ import annotations
 
 import os
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+PRIVATE_DIR_MODE = 0o700  # archive, quarantine, warehouse, logs: may hold personal data or operational detail
+PRIVATE_FILE_MODE = 0o600
+PAUSE_ENV = "WIJKBEELD_TEST_PAUSE_AT"
 
 
 def _int_env(name: str, default: int) -> int:
@@ -34,6 +40,10 @@ class Settings:
     settle_seconds: int
     keep_releases: int
     reference_year: int | None
+    archive_retention_days: int = 365
+    min_free_mb: int = 200
+    webhook_url: str | None = None
+    webhook_timeout: float = 5.0
 
     @property
     def landing(self) -> Path:
@@ -71,8 +81,13 @@ class Settings:
     def logs(self) -> Path:
         return self.home / "logs"
 
+    @property
+    def private_dirs(self) -> tuple[Path, ...]:
+        """Folders that are never world- or group-readable (see docs/security.md)."""
+        return (self.archive, self.quarantine, self.warehouse_dir, self.logs)
+
     def ensure(self) -> Settings:
-        """Create the folders of the data home (idempotent)."""
+        """Create the folders of the data home (idempotent); the private ones with mode 0700."""
         for path in (
             self.landing,
             self.archive,
@@ -83,6 +98,9 @@ class Settings:
             self.logs,
         ):
             path.mkdir(parents=True, exist_ok=True)
+        for path in self.private_dirs:
+            if path.stat().st_mode & 0o777 != PRIVATE_DIR_MODE:
+                path.chmod(PRIVATE_DIR_MODE)
         return self
 
 
@@ -96,4 +114,24 @@ def settings() -> Settings:
         settle_seconds=_int_env("WIJKBEELD_SETTLE_SECONDS", 30),
         keep_releases=_int_env("WIJKBEELD_KEEP_RELEASES", 7),
         reference_year=int(ref_year) if ref_year else None,
+        # Archived originals and quarantined files (they may hold personal data) are deleted this many days
+        # after they were loaded / quarantined; 0 keeps them forever.
+        archive_retention_days=_int_env("WIJKBEELD_ARCHIVE_RETENTION_DAYS", 365),
+        # A refresh refuses to start with less free space than this in the data home.
+        min_free_mb=_int_env("WIJKBEELD_MIN_FREE_MB", 200),
+        webhook_url=os.environ.get("WIJKBEELD_WEBHOOK_URL", "").strip() or None,
+        webhook_timeout=float(_int_env("WIJKBEELD_WEBHOOK_TIMEOUT", 5)),
     )
+
+
+def pause_point(point: str) -> None:
+    """Test hook for the fault tests: sleep here when ``WIJKBEELD_TEST_PAUSE_AT`` names this point.
+
+    Inert unless the variable is set. Points: ``ingest`` (a file is committed to the warehouse but not yet
+    archived), ``dbt`` (dbt is running), ``publish`` (a release is half built), ``swap`` (``publish/current``
+    is switched, the stable file not yet). A line ``paused at <point>`` on stderr tells the test to kill.
+    """
+    if os.environ.get(PAUSE_ENV) != point:
+        return
+    print(f"paused at {point}", file=sys.stderr, flush=True)
+    time.sleep(600)

@@ -7,7 +7,13 @@ renamed into place only when complete, so a crash never leaves a half release un
 BI tools open ``publish/wijkbeeld.duckdb``. That file is never written in place: a copy of the release file
 is ``os.replace``-d onto it, so a client holding the old file open keeps reading the old inode and the next
 open sees the new release. ``publish/current`` is a relative symlink to the current release; replacing it
-is the commit point of a publish or rollback. Publishes and rollbacks are serialised by a lock file.
+is the commit point of a publish or rollback, and the stable file follows right after. Publishes and
+rollbacks are serialised by a lock file; each first repairs what a crashed one left (:func:`recover`).
+
+``mart.publicatie`` in the stable file is the full event history: every publish, rollback and repair, one
+row each (``gebeurtenis``). A new release copies that history and adds its own row; a rollback makes the
+stable file a copy of the older release's file whose ``publicatie`` is the history plus a rollback row
+(the release folder itself stays as it was published).
 
 The warehouse is only ever attached read-only and only for the duration of one publish.
 """
@@ -29,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from wijkbeeld.config import Settings
+from wijkbeeld.config import Settings, pause_point
 from wijkbeeld.config import settings as load_settings
 
 DB_NAME = "wijkbeeld.duckdb"
@@ -42,9 +48,13 @@ ID_TIME_FORMAT = "%Y%m%dT%H%M%SZ"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _RELEASE_ID = re.compile(r"^(\d{8}T\d{6}Z)-([0-9a-f]{6})$")
 _READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+_PUBLIC_DIR = 0o755  # analysts' accounts must be able to reach the published files
 
-PUBLICATIE_DDL = f"""
-CREATE TABLE rel.mart.{PUBLICATIE} (
+PUBLISHED = "publicatie"  # values of publicatie.gebeurtenis
+ROLLED_BACK = "terugdraaiing"
+REPAIRED = "herstel"
+
+PUBLICATIE_COLUMNS = """(
     release_id VARCHAR,
     gepubliceerd_op TIMESTAMP,
     geografie_jaar INTEGER,
@@ -52,9 +62,11 @@ CREATE TABLE rel.mart.{PUBLICATIE} (
     rijen_per_tabel VARCHAR,
     kwaliteitspoort VARCHAR,
     code_versie VARCHAR,
-    vingerafdruk VARCHAR
-)
-"""
+    vingerafdruk VARCHAR,
+    gebeurtenis VARCHAR,
+    vorige_release_id VARCHAR
+)"""
+PUBLICATIE_DDL = f"CREATE TABLE rel.mart.{PUBLICATIE} {PUBLICATIE_COLUMNS}"
 
 
 class PublishError(Exception):
@@ -124,16 +136,31 @@ def publish_release(
         "code_versie": code_versie,
         "kwaliteitspoort": gate,
     }
-    with _publish_lock(s):
-        _clean_stale_temp(s)
+    with _publish_lock(s), _write_errors(s, "publish"):
+        _recover(s)
         current = current_release(s)
         release_id = _build_if_changed(s, warehouse, tables, current, details)
         if release_id is None:
             return PublishResult(changed=False, release=current, stable_path=_stable(s))
-        release = _activate(s, release_id)
+        release = _activate(s, release_id, staged=_stage_copy(s, release_id))
         _record(s, "publish", release_id, previous=current.release_id if current else None)
         removed = _apply_retention(s)
     return PublishResult(changed=True, release=release, stable_path=_stable(s), removed_releases=removed)
+
+
+def recover(settings: Settings | None = None) -> list[str]:
+    """Repair what a killed publish or rollback left behind; returns what was done (empty: nothing).
+
+    Removes temp folders and files, and when ``publish/current`` was switched but the stable file not yet
+    (a crash between the two renames), finishes the swap. Publish and rollback call this first; the
+    refresh calls it before running the job.
+    """
+    s = settings or load_settings()
+    if not s.publish.is_dir():
+        return []
+    s.releases.mkdir(parents=True, exist_ok=True)
+    with _publish_lock(s), _write_errors(s, "recovery"):
+        return _recover(s)
 
 
 def list_releases(settings: Settings | None = None) -> list[ReleaseInfo]:
@@ -163,7 +190,8 @@ def rollback(release_id: str, settings: Settings | None = None) -> ReleaseInfo:
     """Make an earlier kept release current again, with the same atomic swap as a publish."""
     s = settings or load_settings()
     s.releases.mkdir(parents=True, exist_ok=True)
-    with _publish_lock(s):
+    with _publish_lock(s), _write_errors(s, "rollback"):
+        _recover(s)
         kept = {info.release_id: info for info in list_releases(s)}
         if release_id not in kept:
             known = ", ".join(kept) or "none"
@@ -171,7 +199,8 @@ def rollback(release_id: str, settings: Settings | None = None) -> ReleaseInfo:
         if kept[release_id].is_current:
             return kept[release_id]
         previous = _current_id(s)
-        release = _activate(s, release_id)
+        staged = _stage_with_event(s, kept[release_id], ROLLED_BACK, previous)
+        release = _activate(s, release_id, staged=staged)
         _record(s, "rollback", release_id, previous=previous)
     return release
 
@@ -238,6 +267,7 @@ def _build_if_changed(
         published_at = datetime.now(UTC).replace(microsecond=0)
         release_id = _new_release_id(s, published_at, fingerprint)
         meta = {**details, "release_id": release_id, "published_at": published_at, "fingerprint": fingerprint}
+        meta["stable"] = _stable(s)
         tmp = s.releases / f"{TMP_PREFIX}{release_id}"
         tmp.mkdir()
         try:
@@ -249,6 +279,7 @@ def _build_if_changed(
     finally:
         con.close()
     shutil.rmtree(tmp / ".spill", ignore_errors=True)
+    pause_point("publish")
     _seal(tmp)
     os.rename(tmp, s.releases / release_id)
     _fsync_dir(s.releases)
@@ -276,31 +307,73 @@ def _build_release(
         con.execute(f"COPY rel.mart.\"{table}\" TO '{target}' (FORMAT parquet)")
     con.execute("CHECKPOINT rel")
     con.execute("DETACH rel")
-    record = {**meta, "tables": list(tables), "row_counts": counts}
-    record["published_at"] = meta["published_at"].isoformat()
+    record = {k: v for k, v in meta.items() if k != "stable"}
+    record.update(tables=list(tables), row_counts=counts, published_at=meta["published_at"].isoformat())
     (tmp / RELEASE_JSON).write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def _write_publicatie(con: duckdb.DuckDBPyConnection, previous: ReleaseInfo | None, meta: dict) -> None:
-    """``mart.publicatie``: the previous release's rows plus one row describing this release."""
+    """``mart.publicatie``: the published history (rollbacks included) plus one row describing this release.
+
+    The history comes from the stable file, which carries every event; before the first publish, or if
+    that file is missing, from the previous release's Parquet.
+    """
     con.execute(PUBLICATIE_DDL)
-    if previous is not None:
+    s_stable = meta.get("stable")
+    if s_stable is not None and _has_publicatie(s_stable):
+        _attach(con, s_stable, "hist", read_only=True)
+        con.execute(f"INSERT INTO rel.mart.{PUBLICATIE} BY NAME SELECT * FROM hist.mart.{PUBLICATIE}")
+        con.execute("DETACH hist")
+    elif previous is not None:
         con.execute(
             f"INSERT INTO rel.mart.{PUBLICATIE} BY NAME SELECT * FROM read_parquet(?)",
             [str(previous.parquet_dir / f"{PUBLICATIE}.parquet")],
         )
-    row = {
-        "release_id": meta["release_id"],
-        "gepubliceerd_op": meta["published_at"].replace(tzinfo=None),
+    row = _publicatie_row(
+        release_id=meta["release_id"],
+        at=meta["published_at"],
+        meta=meta,
+        row_counts=meta["row_counts"],
+        event=PUBLISHED,
+        previous=previous.release_id if previous else None,
+    )
+    _insert_row(con, row)
+
+
+def _publicatie_row(
+    *, release_id: str, at: datetime, meta: dict, row_counts: dict, event: str, previous: str | None
+) -> dict:
+    return {
+        "release_id": release_id,
+        "gepubliceerd_op": at.replace(tzinfo=None),
         "geografie_jaar": meta["geografie_jaar"],
         "perioden": ",".join(meta["perioden"]),
-        "rijen_per_tabel": json.dumps(meta["row_counts"]),
+        "rijen_per_tabel": json.dumps(row_counts),
         "kwaliteitspoort": json.dumps(meta["kwaliteitspoort"], sort_keys=True, default=str),
         "code_versie": meta["code_versie"],
         "vingerafdruk": meta["fingerprint"],
+        "gebeurtenis": event,
+        "vorige_release_id": previous,
     }
+
+
+def _insert_row(con: duckdb.DuckDBPyConnection, row: dict) -> None:
     columns = ", ".join(f"? AS {name}" for name in row)
     con.execute(f"INSERT INTO rel.mart.{PUBLICATIE} BY NAME SELECT {columns}", list(row.values()))
+
+
+def _has_publicatie(path: Path) -> bool:
+    """Whether ``path`` is a readable DuckDB file with ``mart.publicatie`` (False for a missing/broken file)."""
+    if not path.is_file():
+        return False
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            found = con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = ?", [PUBLICATIE]
+            ).fetchone()
+    except duckdb.Error:
+        return False
+    return bool(found and found[0])
 
 
 def _new_release_id(s: Settings, published_at: datetime, fingerprint: str) -> str:
@@ -314,34 +387,124 @@ def _new_release_id(s: Settings, published_at: datetime, fingerprint: str) -> st
 
 
 def _seal(folder: Path) -> None:
-    """Make every file of a finished release read-only and flush it (and its folders) to disk."""
+    """Make every file of a finished release read-only (0444), its folders 0755, and flush them to disk."""
     for path in sorted(folder.rglob("*"), reverse=True):
         if path.is_file():
             path.chmod(_READ_ONLY)
             _fsync_file(path)
         else:
+            path.chmod(_PUBLIC_DIR)
             _fsync_dir(path)
+    folder.chmod(_PUBLIC_DIR)
     _fsync_dir(folder)
 
 
 # ------------------------------------------------------------------------------------------ swap + state
 
 
-def _activate(s: Settings, release_id: str) -> ReleaseInfo:
-    """Swap the stable file, then the ``current`` symlink (the commit point), to the given release."""
-    source = s.releases / release_id / DB_NAME
-    staged = s.publish / f".{DB_NAME}.{release_id}.tmp"
-    shutil.copyfile(source, staged)
+def _staged_path(s: Settings, release_id: str) -> Path:
+    return s.publish / f".{DB_NAME}.{release_id}.tmp"
+
+
+def _stage_copy(s: Settings, release_id: str) -> Path:
+    """A read-only, fsynced copy of the release file beside the stable path, ready to be renamed onto it."""
+    staged = _staged_path(s, release_id)
+    shutil.copyfile(s.releases / release_id / DB_NAME, staged)
     staged.chmod(_READ_ONLY)
     _fsync_file(staged)
-    os.replace(staged, _stable(s))
-    _fsync_dir(s.publish)
+    return staged
+
+
+def _stage_with_event(s: Settings, release: ReleaseInfo, event: str, previous: str | None) -> Path:
+    """Staged copy of ``release``'s file whose ``publicatie`` is the stable file's history, the release's
+    own rows and, unless the history already ends with this release, one ``event`` row (rollback/repair)."""
+    staged = _staged_path(s, release.release_id)
+    shutil.copyfile(release.duckdb_path, staged)
+    staged.chmod(0o600)
+    con = duckdb.connect()
+    try:
+        _attach(con, staged, "rel", read_only=False)
+        con.execute(f"CREATE TEMP TABLE hist {PUBLICATIE_COLUMNS}")
+        if _has_publicatie(_stable(s)):
+            _attach(con, _stable(s), "old", read_only=True)
+            con.execute(f"INSERT INTO hist BY NAME SELECT * FROM old.mart.{PUBLICATIE}")
+            con.execute("DETACH old")
+        con.execute(
+            f"""CREATE TEMP TABLE merged AS
+                SELECT DISTINCT * FROM (SELECT * FROM hist UNION ALL BY NAME SELECT * FROM rel.mart.{PUBLICATIE})"""
+        )
+        con.execute(f"DROP TABLE rel.mart.{PUBLICATIE}")
+        con.execute(PUBLICATIE_DDL)
+        con.execute(
+            f"INSERT INTO rel.mart.{PUBLICATIE} BY NAME SELECT * FROM merged "
+            "ORDER BY gepubliceerd_op, coalesce(gebeurtenis, 'publicatie') = 'publicatie' DESC"
+        )
+        if _last_release_id(con, "rel") != release.release_id:
+            meta = json.loads((release.path / RELEASE_JSON).read_text())
+            row = _publicatie_row(
+                release_id=release.release_id,
+                at=datetime.now(UTC).replace(microsecond=0),
+                meta=meta,
+                row_counts=release.row_counts,
+                event=event,
+                previous=previous,
+            )
+            _insert_row(con, row)
+        con.execute("CHECKPOINT rel")
+        con.execute("DETACH rel")
+    finally:
+        con.close()
+    staged.chmod(_READ_ONLY)
+    _fsync_file(staged)
+    return staged
+
+
+def _last_release_id(con: duckdb.DuckDBPyConnection, catalog: str) -> str | None:
+    """The release the newest ``publicatie`` row is about: what a file with that history shows."""
+    row = con.execute(
+        f"SELECT release_id FROM {catalog}.mart.{PUBLICATIE} ORDER BY gepubliceerd_op DESC, rowid DESC LIMIT 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _stable_release_id(s: Settings) -> str | None:
+    """The release the stable file shows, or None when it is missing or unreadable."""
+    if not _has_publicatie(_stable(s)):
+        return None
+    con = duckdb.connect()
+    try:
+        _attach(con, _stable(s), "st", read_only=True)
+        return _last_release_id(con, "st")
+    finally:
+        con.close()
+
+
+def _activate(s: Settings, release_id: str, *, staged: Path) -> ReleaseInfo:
+    """Switch ``current`` (the commit point), then rename the staged file onto the stable path."""
     link = s.publish / f".current.{release_id}.tmp"
     link.unlink(missing_ok=True)
     os.symlink(Path("releases") / release_id, link)
     os.replace(link, s.publish / "current")
     _fsync_dir(s.publish)
+    pause_point("swap")
+    os.replace(staged, _stable(s))
+    _fsync_dir(s.publish)
     return _read_release(s.releases / release_id, release_id)
+
+
+def _recover(s: Settings) -> list[str]:
+    """Clean temp leftovers; finish a swap that a crash interrupted (stable file behind ``current``)."""
+    done = _clean_stale_temp(s)
+    current = current_release(s)
+    if current is None:
+        return done
+    shown = _stable_release_id(s)
+    if shown != current.release_id:
+        staged = _stage_with_event(s, current, REPAIRED, shown)
+        _activate(s, current.release_id, staged=staged)
+        _record(s, "recover", current.release_id, previous=shown)
+        done.append(f"stable file showed {shown or 'nothing'}; now shows the current release {current.release_id}")
+    return done
 
 
 def _apply_retention(s: Settings) -> list[str]:
@@ -353,16 +516,20 @@ def _apply_retention(s: Settings) -> list[str]:
     return removed
 
 
-def _clean_stale_temp(s: Settings) -> None:
+def _clean_stale_temp(s: Settings) -> list[str]:
     """Remove what a crashed publish left behind (only ever temp names, never a release)."""
+    removed = []
     for path in s.releases.glob(f"{TMP_PREFIX}*"):
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:
             path.unlink()
+        removed.append(f"removed half-built release {path.name}")
     for pattern in (f".{DB_NAME}.*.tmp", ".current.*.tmp"):
         for path in s.publish.glob(pattern):
             path.unlink()
+            removed.append(f"removed temp file {path.name}")
+    return removed
 
 
 def _record(s: Settings, event: str, release_id: str, *, previous: str | None) -> None:
@@ -459,6 +626,22 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def _write_errors(s: Settings, what: str) -> Iterator[None]:
+    """Turn a full disk or an unwritable folder into a PublishError that says what and where."""
+    try:
+        yield
+    except PublishError:
+        raise
+    except (OSError, duckdb.IOException) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        where = getattr(exc, "filename", None) or s.publish
+        hint = " (disk full: free space in the data home)" if "space" in str(reason).lower() else ""
+        raise PublishError(
+            f"{what} failed writing {where}: {reason}{hint}; the current publication was not changed"
+        ) from exc
 
 
 @contextlib.contextmanager
