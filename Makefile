@@ -28,6 +28,7 @@ lint: install
 	cd dbt_project && WIJKBEELD_WAREHOUSE=$(CURDIR)/dbt_project/target/lint.duckdb ../$(BIN)/sqlfluff lint models --processes 2
 
 test: lint
+	bash scripts/ensure_chromium.sh
 	bash scripts/pytest.sh
 
 ui: install

@@ -6,6 +6,7 @@ from dagster import Definitions
 
 from assets.ingest_defs import INGEST_ASSETS, INGEST_CHECKS
 from assets.publication import publicatie
+from assets.report import wijkprofiel_rapport
 from assets.transform import mart_tables, wijkbeeld_dbt_assets
 from data_quality.checks import build_quality_checks
 from orchestration.jobs import nightly_refresh
@@ -14,7 +15,7 @@ from orchestration.schedules import nightly_schedule
 from orchestration.sensors import landing_sensor
 
 defs = Definitions(
-    assets=[*INGEST_ASSETS, wijkbeeld_dbt_assets, publicatie],
+    assets=[*INGEST_ASSETS, wijkbeeld_dbt_assets, publicatie, wijkprofiel_rapport],
     asset_checks=[*INGEST_CHECKS, *build_quality_checks(mart_tables())],
     jobs=[nightly_refresh],
     schedules=[nightly_schedule],

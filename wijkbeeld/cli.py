@@ -30,10 +30,13 @@ def _landing_is_empty(landing: Path) -> bool:
 
 
 def _cmd_refresh(_: argparse.Namespace) -> int:
-    from wijkbeeld.refresh import run_refresh
+    from wijkbeeld.refresh import RefreshError, run_refresh
     from wijkbeeld.summary import published_summary
 
-    outcome = run_refresh()
+    try:
+        outcome = run_refresh()
+    except RefreshError as exc:
+        raise UserError(f"refresh did not run: {exc}") from exc
     if outcome.published:
         print(published_summary(settings(), new_release=outcome.new_release))
         return 0
@@ -42,6 +45,8 @@ def _cmd_refresh(_: argparse.Namespace) -> int:
         print(f"  failed quality check: {check}", file=sys.stderr)
     for step in outcome.failed_steps:
         print(f"  failed step: {step}", file=sys.stderr)
+    for error in outcome.errors:
+        print(f"  error: {error.splitlines()[0][:500]}", file=sys.stderr)
     print(
         f"  details: quality report in {settings().reports / 'quality'}; runs in the Dagster UI (make ui)",
         file=sys.stderr,
@@ -79,6 +84,20 @@ def _cmd_releases(_: argparse.Namespace) -> int:
         mark = "*" if r.is_current else " "
         rows = sum(r.row_counts.values())
         print(f"{mark} {r.release_id}  published {r.published_at:%Y-%m-%d %H:%M} UTC  {rows} rows  {r.code_versie}")
+    return 0
+
+
+def _cmd_report(_: argparse.Namespace) -> int:
+    from wijkbeeld.report import ReportError, build_report
+
+    try:
+        result = build_report(settings())
+    except ReportError as exc:
+        raise UserError(str(exc)) from exc
+    print(
+        f"Wijkprofiel report for release {result.release_id}, periode {result.periode[0]}: "
+        f"{result.wijk_pages} wijk pages.\nOpen in a browser: {result.path}"
+    )
     return 0
 
 
@@ -120,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("releases", help="list the published releases (* = current)")
     p.set_defaults(func=_cmd_releases)
+
+    p = sub.add_parser("report", help="(re)build the wijkprofiel HTML report from the current release")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("rollback", help="make an earlier release current again (atomic)")
     p.add_argument("release", help="release id, see `wijkbeeld releases`")
