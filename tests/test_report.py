@@ -243,6 +243,20 @@ def test_cli_report_prints_the_path(published: Settings, monkeypatch, capsys) ->
     assert str(report_dir(published) / "index.html") in capsys.readouterr().out
 
 
+def test_refresh_summary_points_at_the_report_of_the_current_release(published: Settings) -> None:
+    from wijkbeeld.summary import published_summary
+
+    text = published_summary(published)
+    assert f"Wijkprofiel report:           {report_dir(published) / 'index.html'}" in text
+    meta = report_dir(published) / "rapport.json"
+    original = meta.read_text(encoding="utf-8")
+    try:
+        meta.write_text(json.dumps({"release_id": "20200101T000000Z-abcdef"}), encoding="utf-8")
+        assert "is of release 20200101T000000Z-abcdef, not the current one" in published_summary(published)
+    finally:
+        meta.write_text(original, encoding="utf-8")
+
+
 def test_definitions_run_the_report_after_publishing() -> None:
     from dagster import AssetKey
 

@@ -40,4 +40,20 @@ def published_summary(s: Settings, *, new_release: bool = True) -> str:
     lines.append(f"Published DuckDB (BI tools): {s.publish / 'wijkbeeld.duckdb'}")
     lines.append(f"Parquet per table:            {s.publish / 'current' / 'parquet'}")
     lines.append(f"Quality report:               {s.reports / 'quality' / 'index.html'}")
+    lines.append(f"Wijkprofiel report:           {_report_line(s, release.release_id)}")
     return "\n".join(lines)
+
+
+def _report_line(s: Settings, release_id: str) -> str:
+    """Where the wijkprofiel report is, or why it does not show this release."""
+    import json
+
+    from wijkbeeld.report import report_dir
+
+    index, meta = report_dir(s) / "index.html", report_dir(s) / "rapport.json"
+    if not meta.is_file():
+        return "not built yet (run `wijkbeeld report`)"
+    built_for = json.loads(meta.read_text(encoding="utf-8")).get("release_id")
+    if built_for != release_id:
+        return f"{index} is of release {built_for}, not the current one (run `wijkbeeld report`)"
+    return str(index)
