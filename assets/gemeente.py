@@ -1,12 +1,19 @@
-"""Ingest assets of the gemeenten: Meldingen Openbare Ruimte (MOR).
+"""Ingest assets of the gemeenten: Meldingen Openbare Ruimte (MOR), BOA registrations (handhaving) and the
+Veiligheidsmonitor survey.
 
-Depends on ``raw_cbs__kerncijfers`` (gemeente code check) and ``raw_cbs__adressen`` (buurt mapping);
-the dependencies come from the contract.
+Dependencies on ``raw_cbs__kerncijfers`` (area code checks, buurt -> wijk) and ``raw_cbs__adressen``
+(address mapping) come from the contracts.
 """
 
-from assets.partners import build_ingest_asset, build_quarantine_check
+from assets.partners import build_ingest_asset, build_partner_checks
 
 raw_gemeente__meldingen = build_ingest_asset("gemeente", "meldingen")
+raw_gemeente__handhaving = build_ingest_asset("gemeente", "handhaving")
+raw_gemeente__veiligheidsmonitor = build_ingest_asset("gemeente", "veiligheidsmonitor")
 
-ASSETS = [raw_gemeente__meldingen]
-CHECKS = [build_quarantine_check("gemeente", "meldingen")]
+ASSETS = [raw_gemeente__meldingen, raw_gemeente__handhaving, raw_gemeente__veiligheidsmonitor]
+CHECKS = [
+    *build_partner_checks("gemeente", "meldingen"),
+    *build_partner_checks("gemeente", "handhaving"),
+    *build_partner_checks("gemeente", "veiligheidsmonitor"),
+]

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("wijkbeeld.ingest")
 
 MAX_VALUE_CHARS = 200  # offending values are stored truncated
+PSEUDONYM_SALT = "wijkbeeld-pseudonym-v1:"  # prefix hashed with pseudonymised identifiers
 SAMPLE_ROWS = 20  # bad rows shown in a reason.json
 VERDICT_ROWS = 1000  # bad rows listed in a Verdict
 DELIMITER_CANDIDATES = (";", ",", "\t", "|")
@@ -137,7 +138,7 @@ class Verdict:
             if key in self.details:
                 lines.append(f"  {key.replace('_', ' ')}: {self.details[key]}")
         if self.rows_total:
-            unmapped = "" if self.rows_unmapped is None else f", {self.rows_unmapped} not mapped to a buurt"
+            unmapped = "" if self.rows_unmapped is None else f", {self.rows_unmapped} not mapped to an area"
             lines.append(
                 f"  rows: {self.rows_total} read, {self.rows_accepted} accepted, "
                 f"{self.rows_rejected} rejected{unmapped}"
@@ -173,6 +174,28 @@ class IngestReport:
     rows_rejected: int = 0
     rows_unmapped: int = 0
     last_delivery: str | None = None
+    unmapped_by_period: dict[str, int] = field(default_factory=dict)
+    freshness: Freshness | None = None
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Whether a dataset is delivered on time against its contract cadence.
+
+    ``covered_until`` is the last day of the newest period delivered (the newest row month when the
+    contract has one, else the newest file period); the next period is due ``grace_days`` after it ends.
+    """
+
+    cadence: str
+    covered_until: date | None
+    due: date | None
+    overdue: bool
+
+    def text(self) -> str:
+        if self.covered_until is None:
+            return f"no delivery yet (expected every {self.cadence})"
+        state = "OVERDUE" if self.overdue else "on time"
+        return f"{state}: data up to {self.covered_until:%Y-%m-%d}; next period due by {self.due:%Y-%m-%d}"
 
 
 @dataclass
@@ -240,6 +263,8 @@ def _relative(path: Path, home: Path) -> str:
 def normalise_area_code(text: str, prefixes: tuple[str, ...]) -> str | None:
     """Python twin of the SQL rule: trim, upper, add the prefix that fits the digits; None if invalid."""
     code = re.sub(r"\s", "", text).upper()
+    if code.isdigit() and len(prefixes) == 1 and len(code) < AREA_DIGITS[prefixes[0]]:
+        code = code.zfill(AREA_DIGITS[prefixes[0]])  # a spreadsheet dropped the leading zero
     if code.isdigit():
         code = next((p + code for p in prefixes if AREA_DIGITS[p] == len(code)), code)
     return code if any(re.fullmatch(f"{p}[0-9]{{{AREA_DIGITS[p]}}}", code) for p in prefixes) else None
@@ -307,6 +332,13 @@ def _decode_line(raw: bytes, encoding: str) -> str:
 
 
 def _prepare(path: Path, contract: Contract, staged: Path) -> _Prepared:
+    """Stream pass of one file: CSV text or an Excel workbook (see :func:`_prepare_csv`)."""
+    if contract.file.format == "xlsx":
+        return _prepare_xlsx(path, contract, staged)
+    return _prepare_csv(path, contract, staged)
+
+
+def _prepare_csv(path: Path, contract: Contract, staged: Path) -> _Prepared:
     """Hash the file and write a normalised UTF-8 copy: blank lines dropped, record lines prefixed.
 
     Each record line gets its physical line number as an extra first field, so every row DuckDB reads
@@ -393,11 +425,151 @@ def _prepare(path: Path, contract: Contract, staged: Path) -> _Prepared:
     return prep
 
 
+def _hash_file(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as src:
+        for block in iter(lambda: src.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def _xlsx_magic_problem(head: bytes, contract: Contract) -> FileProblem | None:
+    """Recognise files that are not an .xlsx workbook at all (CSV text renamed, old .xls, empty)."""
+    example = contract.file.name_example
+    if not head:
+        return FileProblem("file is empty", f"an Excel workbook like {example}", "deliver the export again")
+    if head.startswith(b"PK\x03\x04"):
+        return None
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return FileProblem(
+            reason="file is an old Excel 97-2003 workbook (.xls), not an .xlsx workbook",
+            expected=f"an Excel workbook (.xlsx) like {example}",
+            fix="open the file in Excel and save it as 'Excel Workbook (*.xlsx)'",
+            details={"byte_offset": 0},
+        )
+    return FileProblem(
+        reason="file is not an Excel workbook: it looks like a text (CSV) file renamed to .xlsx",
+        expected=f"an Excel workbook (.xlsx) like {example}",
+        fix="open the data in Excel and save it as 'Excel Workbook (*.xlsx)'; do not just rename a CSV file",
+        details={"byte_offset": 0},
+    )
+
+
+def _xlsx_cell(value: object, decimal: str) -> str:
+    """Text of one cell as the CSV reader would see it: numbers with the contract's decimal separator,
+    Excel dates as ISO dates (with the time only when it is not midnight)."""
+    from decimal import Decimal
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "NaN"
+        text = str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
+        return text.replace(".", decimal)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _prepare_xlsx(path: Path, contract: Contract, staged: Path) -> _Prepared:
+    """Hash the workbook and write its sheet as a normalised CSV copy (same shape as :func:`_prepare_csv`).
+
+    The header is the first row holding the contract's ``header_contains`` column (title lines above it are
+    skipped); each record carries its Excel row number. openpyxl reads in read-only streaming mode.
+    """
+    import io
+
+    spec = contract.file
+    st = path.stat()
+    prep = _Prepared(path=path, sha256=_hash_file(path), staged=staged, stat=(st.st_size, st.st_mtime))
+    with path.open("rb") as src:
+        head = src.read(8)
+    prep.problem = _xlsx_magic_problem(head, contract)
+    if prep.problem:
+        return prep
+    wanted = (spec.header_contains or "").strip().lower()
+    header_line: str | None = None
+    try:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types on damaged workbooks (BadZipFile, KeyError, ...)
+        prep.problem = _damaged_workbook(contract, exc)
+        return prep
+    try:
+        sheet = next((wb[n] for n in wb.sheetnames if n.strip().lower() == (spec.sheet or "").lower()), None)
+        if sheet is None:
+            prep.problem = FileProblem(
+                reason=f"sheet {spec.sheet!r} not found (the workbook has: {', '.join(wb.sheetnames)})",
+                expected=f"a sheet named {spec.sheet!r} with the header row and the data",
+                fix=f"rename the sheet with the data to {spec.sheet!r}",
+                details={"sheets": wb.sheetnames},
+            )
+            return prep
+        width = seen_rows = 0
+        with staged.open("w", encoding="utf-8", newline="") as dst:
+            writer = csv.writer(dst, delimiter=spec.delimiter, quotechar=spec.quote, lineterminator="\n")
+            for row_no, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells = [_xlsx_cell(v, spec.decimal) for v in row]
+                if header_line is None:
+                    if any(c.strip().lower() == wanted for c in cells):
+                        width = max(i for i, c in enumerate(cells) if c.strip()) + 1
+                        header = cells[:width]
+                        buf = io.StringIO()
+                        csv.writer(buf, delimiter=spec.delimiter, quotechar=spec.quote, lineterminator="").writerow(
+                            header
+                        )
+                        header_line = buf.getvalue()
+                        writer.writerow(["__regel", *header])
+                    elif any(c.strip() for c in cells):
+                        seen_rows += 1
+                    continue
+                cells = (cells + [""] * width)[:width]
+                if any(c.strip() for c in cells):
+                    prep.records += 1
+                    writer.writerow([row_no, *cells])
+    except Exception as exc:  # a truncated stream fails while reading rows
+        prep.problem = _damaged_workbook(contract, exc)
+        return prep
+    finally:
+        wb.close()
+    if header_line is None and seen_rows:
+        required = sorted({c.source for c in contract.columns if c.source and c.required})
+        prep.problem = FileProblem(
+            reason=f"no header row found: no row of sheet {spec.sheet!r} has a cell {spec.header_contains!r}",
+            expected=f"a header row in sheet {spec.sheet!r} with the columns {', '.join(required)}",
+            fix=f"add the header row (with {spec.header_contains!r}) above the data; names are matched "
+            "case-insensitively",
+            details={"missing": required},
+        )
+        return prep
+    prep.problem = _structure_problem(prep, header_line, contract)
+    return prep
+
+
+def _damaged_workbook(contract: Contract, exc: BaseException) -> FileProblem:
+    return FileProblem(
+        reason=f"file is a damaged or incomplete Excel workbook and cannot be read ({type(exc).__name__})",
+        expected=f"a complete Excel workbook (.xlsx) like {contract.file.name_example}",
+        fix="save the workbook again in Excel and deliver the new file (it may have been cut off while copying)",
+        details={"error": str(exc)[:MAX_VALUE_CHARS]},
+    )
+
+
 def _structure_problem(prep: _Prepared, header_line: str | None, contract: Contract) -> FileProblem | None:
     """Empty file, header only, wrong delimiter, missing or doubled columns."""
     spec = contract.file
     expected_cols = list(dict.fromkeys(c.source for c in contract.columns if c.source and c.required))
     expected = f"a header line with {', '.join(expected_cols)} separated by {spec.delimiter!r}"
+    if spec.format == "xlsx":
+        expected = f"a header row in sheet {spec.sheet!r} with the columns {', '.join(expected_cols)}"
     if header_line is None:
         return FileProblem("file is empty", expected, "deliver the export again; the file has no content")
     fields = next(csv.reader([header_line], delimiter=spec.delimiter, quotechar=spec.quote))
@@ -487,10 +659,16 @@ def _in_list(expr: str, values: tuple[str, ...]) -> str:
 def _area_code_sql(n: str, prefixes: tuple[str, ...]) -> str:
     """Area code with the prefix that fits its digits (``n`` is upper case without spaces)."""
     by_len = " ".join(f"WHEN {AREA_DIGITS[p]} THEN {_lit(p)} || {n}" for p in prefixes)
+    if len(prefixes) == 1:  # one level only: a spreadsheet may have dropped a leading zero (8260601)
+        digits = AREA_DIGITS[prefixes[0]]
+        return (
+            f"(CASE WHEN regexp_full_match({n}, '[0-9]{{{digits - 1},{digits}}}') "
+            f"THEN {_lit(prefixes[0])} || lpad({n}, {digits}, '0') ELSE {n} END)"
+        )
     return f"(CASE WHEN regexp_full_match({n}, '[0-9]+') THEN (CASE length({n}) {by_len} END) ELSE {n} END)"
 
 
-def _column_sql(col: ColumnSpec, s: str, n: str, decimal: str) -> tuple[str, str, str]:
+def _column_sql(col: ColumnSpec, s: str, n: str, decimal: str, excel: bool = False) -> tuple[str, str, str]:
     """SQL for one target read from a source column, in three layers.
 
     Returns (normalised text from the trimmed cell ``s``, typed value from the normalised text ``n``,
@@ -512,6 +690,9 @@ def _column_sql(col: ColumnSpec, s: str, n: str, decimal: str) -> tuple[str, str
         value = f"CASE WHEN regexp_full_match({n}, '[1-9][0-9]{{3}}[A-Z]{{2}}') THEN {n} END"
         if col.on_invalid == "reject":
             checks.append((f"{val} IS NULL", "invalid postcode (expected 4 digits and 2 letters, e.g. 4901AB)"))
+    elif col.type == "text" and col.pseudonymise:
+        # One-way pseudonym: duplicates stay detectable, the delivered identifier is never stored.
+        value = f"left(sha256({_lit(PSEUDONYM_SALT)} || {n}), 32)"
     elif col.type == "text":
         value = n
     elif col.type == "integer":
@@ -526,6 +707,13 @@ def _column_sql(col: ColumnSpec, s: str, n: str, decimal: str) -> tuple[str, str
     else:
         fmts = "[" + ", ".join(_lit(f) for f in col.formats) + "]"
         value = f"CAST(try_strptime({n}, {fmts}) AS {col.sql_type})"
+        if excel:  # an Excel date cell without a date format arrives as its serial number (days since 1899-12-30)
+            days = f"TRY_CAST(replace({n}, ',', '.') AS DOUBLE)"
+            serial = f"TIMESTAMP '1899-12-30' + to_microseconds(CAST(round({days} * 86400e6) AS BIGINT))"
+            value = (
+                f"CASE WHEN regexp_full_match({n}, '[1-9][0-9]{{4}}([.,][0-9]+)?') "
+                f"THEN CAST({serial} AS {col.sql_type}) ELSE {value} END"
+            )
         examples = " or ".join(_example(f) for f in col.formats)
         checks.append((f"{val} IS NULL", f"not a valid {col.type} (expected e.g. {examples})"))
     if col.allowed:
@@ -548,7 +736,7 @@ def _file_constant(col: ColumnSpec, contract: Contract, groups: dict[str, str], 
             return start.year
         if col.type == "date":
             return start
-        return groups[contract.period.group]
+        return groups[contract.period.group].upper()
     text = groups[col.derive.group or ""]
     if col.normalise == "area_code":
         return normalise_area_code(text, col.prefixes)
@@ -633,7 +821,7 @@ def _target_sql(col: ColumnSpec, contract: Contract, plan: _Plan, lay: _Layers) 
     if not col.source or key not in plan.colmap:  # derived later, or an optional column that is absent
         return f"CAST(NULL AS {col.sql_type})"
     s, n = _ident("s_" + key), _ident("n_" + col.target)
-    norm, value, error = _column_sql(col, s, n, contract.file.decimal)
+    norm, value, error = _column_sql(col, s, n, contract.file.decimal, contract.file.format == "xlsx")
     lay.normalised.append(f"{norm} AS {n}")
     waarde = _raw_text(contract, plan, col.source) or "NULL"
     lay.errors.append((col.source, waarde, error))
@@ -654,7 +842,8 @@ def _source_of(contract: Contract, target: str) -> str:
 def _raw_text(contract: Contract, plan: _Plan, source: str) -> str | None:
     """SQL of the delivered (trimmed) text of a source column; None for personal or absent columns."""
     key = source.lower()
-    if key in contract.personal_sources() or key not in plan.colmap:
+    hidden = {c.source.lower() for c in contract.columns if c.pseudonymise and c.source}
+    if key in contract.personal_sources() or key in hidden or key not in plan.colmap:
         return None
     return f"left({_ident('s_' + key)}, {MAX_VALUE_CHARS})"
 
@@ -777,6 +966,65 @@ def _address_reference(con: duckdb.DuckDBPyConnection, ref: str) -> None:
 
 
 def _build_mapping(con: duckdb.DuckDBPyConnection, contract: Contract, plan: _Plan) -> int | None:
+    """Create temp table ``final`` (rows to load, mapped to areas); returns the rows not mapped to the
+    reference geography (None when the dataset is not mapped or its reference is not available)."""
+    unmapped = _map_addresses(con, contract, plan)
+    geography = "cbs/kerncijfers"
+    if contract.area_mapping and contract.area_mapping.reference in plan.refs:
+        unmapped = _map_buurtcodes(con, contract)
+    elif contract.reference_geography and geography in plan.refs:
+        _reference_geography(con)
+        column = _ident(contract.reference_geography)
+        found = con.execute(f"SELECT count(*) FROM final WHERE {column} NOT IN (SELECT code FROM ref_geo)").fetchone()
+        unmapped = int(found[0]) if found else 0
+    return unmapped
+
+
+def _reference_geography(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table ``ref_geo`` (code): the areas of the reference geography year, i.e. the configured
+    ``reference_year`` when delivered, else the newest CBS kerncijfers year (newest delivery of it)."""
+    if _has_table(con, "ref_geo"):
+        return
+    wanted = load_settings().reference_year
+    con.execute(
+        f"""CREATE TEMP TABLE ref_geo AS
+            WITH y AS (SELECT coalesce(max(jaar) FILTER (jaar = {_lit(wanted)}), max(jaar)) AS jaar
+                       FROM raw.raw_cbs__kerncijfers),
+                 l AS (SELECT max(levering_id) AS levering_id FROM raw.raw_cbs__kerncijfers
+                       WHERE jaar = (SELECT jaar FROM y))
+            SELECT DISTINCT gwb_code AS code FROM raw.raw_cbs__kerncijfers
+            WHERE levering_id = (SELECT levering_id FROM l)"""
+    )
+
+
+def _map_buurtcodes(con: duckdb.DuckDBPyConnection, contract: Contract) -> int:
+    """Wijk of a delivered buurt code: its own wijk when the buurt is in the reference geography
+    ('buurtcode'); for a buurt code of an older geography the wijk its digits name, when that wijk still
+    exists ('wijk_uit_buurtcode'); otherwise not mapped ('niet_gekoppeld', wijk NULL, counted)."""
+    assert contract.area_mapping is not None
+    _reference_geography(con)
+    buurt = _ident(contract.area_mapping.column)
+    parts = {c.derive.part: c.target for c in contract.columns if c.derive and c.derive.kind == "area_mapping"}
+    replace = []
+    if "wijk" in parts:
+        replace.append(f"CASE WHEN __methode <> 'niet_gekoppeld' THEN __wijk END AS {_ident(parts['wijk'])}")
+    if "method" in parts:
+        replace.append(f"__methode AS {_ident(parts['method'])}")
+    replace_sql = f" REPLACE ({', '.join(replace)})" if replace else ""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE final AS
+        WITH m AS (
+            SELECT *, 'WK' || substr({buurt}, 3, 6) AS __wijk,
+                   CASE WHEN {buurt} IN (SELECT code FROM ref_geo) THEN 'buurtcode'
+                        WHEN 'WK' || substr({buurt}, 3, 6) IN (SELECT code FROM ref_geo) THEN 'wijk_uit_buurtcode'
+                        ELSE 'niet_gekoppeld' END AS __methode
+            FROM final)
+        SELECT * EXCLUDE (__wijk, __methode){replace_sql}, __methode = 'niet_gekoppeld' AS __unmapped FROM m"""
+    )
+    return int(con.execute("SELECT count(*) FROM final WHERE __unmapped").fetchone()[0])
+
+
+def _map_addresses(con: duckdb.DuckDBPyConnection, contract: Contract, plan: _Plan) -> int | None:
     """Create temp table ``final`` with buurt/wijk/method filled; returns unmapped rows (None: not mapped)."""
     mapping = contract.address_mapping
     if mapping is None or mapping.reference not in plan.refs:
@@ -1236,7 +1484,59 @@ def ingest_dataset(
         for path in ready:
             _ingest_file(con, s, contract, path, refs, report, log)
         report.last_delivery = _last_delivery(con, contract)
+        report.unmapped_by_period = unmapped_by_period(con, contract)
+        report.freshness = freshness(con, contract, _now_utc().date())
     return report
+
+
+_CADENCE_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def _month_end(first: date, add_months: int = 0) -> date:
+    """Last day of the month ``add_months`` after the month of ``first``."""
+    from datetime import timedelta
+
+    index = first.year * 12 + first.month - 1 + add_months + 1  # the month after, counted from year 0
+    return date(index // 12, index % 12 + 1, 1) - timedelta(days=1)
+
+
+def freshness(con: duckdb.DuckDBPyConnection, contract: Contract, today: date) -> Freshness | None:
+    """Freshness of a dataset from its loaded data (None when the contract has no cadence)."""
+    from datetime import timedelta
+
+    cadence = contract.cadence
+    if cadence is None:
+        return None
+    newest: date | None = None
+    if contract.period.row_column:
+        row = con.execute(f"SELECT max({_ident(contract.period.row_column)}) FROM raw.{contract.raw_table}").fetchone()
+        newest = row[0] if row and row[0] is not None else None
+        if isinstance(newest, datetime):
+            newest = newest.date()
+    else:
+        periods = con.execute(
+            "SELECT DISTINCT bestand_periode FROM meta.leveringen WHERE partner = ? AND dataset = ?",
+            [contract.partner, contract.dataset],
+        ).fetchall()
+        spans = [parse_period(p, contract.period.granularity) for (p,) in periods if p]
+        newest = max((s[1] for s in spans if s), default=None)
+    if newest is None:
+        return Freshness(cadence.period, None, None, True)
+    covered = _month_end(_month_start(newest))
+    due = _month_end(_month_start(newest), _CADENCE_MONTHS[cadence.period]) + timedelta(days=cadence.grace_days)
+    return Freshness(cadence.period, covered, due, today > due)
+
+
+def unmapped_by_period(con: duckdb.DuckDBPyConnection, contract: Contract) -> dict[str, int]:
+    """Rows not mapped to the reference geography per file period, over the newest delivery of each file."""
+    rows = con.execute(
+        """SELECT bestand_periode, sum(rijen_niet_gekoppeld) FROM (
+               SELECT * FROM meta.leveringen WHERE partner = ? AND dataset = ?
+               QUALIFY row_number() OVER (PARTITION BY bron_bestand ORDER BY levering_id DESC) = 1)
+           GROUP BY ALL HAVING sum(rijen_niet_gekoppeld) > 0 ORDER BY 1""",
+        [contract.partner, contract.dataset],
+    ).fetchall()
+    return {str(p): int(n) for p, n in rows}
 
 
 # ---------------------------------------------------------------- partner-side check

@@ -1,6 +1,8 @@
 """All ingest assets and their checks, for the Dagster ``Definitions`` (orchestration imports these)."""
 
-from assets import cbs, gemeente, politie
+from assets import brandweer, cbs, corporatie, gemeente, ggd, politie
 
-INGEST_ASSETS = [*cbs.ASSETS, *politie.ASSETS, *gemeente.ASSETS]
-INGEST_CHECKS = [*cbs.CHECKS, *politie.CHECKS, *gemeente.CHECKS]
+_SOURCES = (cbs, politie, brandweer, ggd, gemeente, corporatie)
+
+INGEST_ASSETS = [a for source in _SOURCES for a in source.ASSETS]
+INGEST_CHECKS = [c for source in _SOURCES for c in source.CHECKS]

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from assets.ingest import IngestReport
 
 CHECK_NAME = "no_quarantined_files"
+UNMAPPED_CHECK_NAME = "all_rows_mapped"
+FRESHNESS_CHECK_NAME = "delivered_on_time"
 
 
 def ingest_asset_key(partner: str, dataset: str) -> AssetKey:
@@ -58,7 +60,28 @@ def report_metadata(report: "IngestReport") -> dict[str, Any]:
             [{"file": q.file, "reason": q.reason, "path": q.path} for q in report.files_quarantined]
         ),
         "last_delivery": report.last_delivery or "none yet",
+        "unmapped_by_period": MetadataValue.json(report.unmapped_by_period),
+        **_freshness_metadata(report),
     }
+
+
+def _freshness_metadata(report: "IngestReport") -> dict[str, Any]:
+    fresh = report.freshness
+    if fresh is None:
+        return {}
+    return {
+        "freshness": fresh.text(),
+        "overdue": fresh.overdue,
+        "covered_until": f"{fresh.covered_until:%Y-%m-%d}" if fresh.covered_until else "-",
+        "next_period_due": f"{fresh.due:%Y-%m-%d}" if fresh.due else "-",
+        "expected_cadence": fresh.cadence,
+    }
+
+
+def _latest_metadata(context: AssetCheckExecutionContext, key: AssetKey) -> dict[str, Any] | None:
+    event = context.instance.get_latest_materialization_event(key)
+    materialization = event.asset_materialization if event else None
+    return dict(materialization.metadata) if materialization is not None else None
 
 
 def build_ingest_asset(partner: str, dataset: str, deps: Sequence[str | AssetKey] = ()) -> AssetsDefinition:
@@ -103,11 +126,10 @@ def build_quarantine_check(partner: str, dataset: str) -> AssetChecksDefinition:
         description=f"Warns when the latest ingest of {partner}/{dataset} moved files to quarantine.",
     )
     def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
-        event = context.instance.get_latest_materialization_event(key)
-        materialization = event.asset_materialization if event else None
-        if materialization is None:
+        meta = _latest_metadata(context, key)
+        if meta is None:
             return AssetCheckResult(passed=True, description="Not ingested yet.")
-        entry = materialization.metadata.get("quarantine")
+        entry = meta.get("quarantine")
         quarantined = list(entry.value) if entry is not None else []
         if not quarantined:
             return AssetCheckResult(passed=True, description="No file quarantined in the latest run.")
@@ -124,3 +146,72 @@ def build_quarantine_check(partner: str, dataset: str) -> AssetChecksDefinition:
         )
 
     return _check
+
+
+def build_unmapped_check(partner: str, dataset: str) -> AssetChecksDefinition:
+    """Non-blocking check that warns when delivered rows could not be mapped to the reference geography
+    (per file period, newest delivery of each file): they stay in raw, but no wijk gets them."""
+    key = ingest_asset_key(partner, dataset)
+
+    @asset_check(
+        asset=key,
+        name=UNMAPPED_CHECK_NAME,
+        blocking=False,
+        description=f"Warns when rows of {partner}/{dataset} are not mapped to an area of the reference geography "
+        "(unknown address, or an area code of an older geography), per period.",
+    )
+    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        meta = _latest_metadata(context, key)
+        if meta is None:
+            return AssetCheckResult(passed=True, description="Not ingested yet.")
+        entry = meta.get("unmapped_by_period")
+        per_period = dict(entry.value) if entry is not None else {}
+        if not per_period:
+            return AssetCheckResult(passed=True, description="Every loaded row is mapped to an area.")
+        total = sum(per_period.values())
+        listing = "\n".join(f"- {period}: {n} row(s)" for period, n in sorted(per_period.items()))
+        return AssetCheckResult(
+            passed=False,
+            severity=AssetCheckSeverity.WARN,
+            description=f"{total} row(s) not mapped to an area of the reference geography:\n{listing}",
+            metadata={"rows_unmapped": total, "unmapped_by_period": MetadataValue.json(per_period)},
+        )
+
+    return _check
+
+
+def build_freshness_check(partner: str, dataset: str) -> AssetChecksDefinition:
+    """Non-blocking check that warns when a dataset is overdue against the cadence in its contract."""
+    key = ingest_asset_key(partner, dataset)
+    cadence = load_contract(partner, dataset).cadence
+
+    @asset_check(
+        asset=key,
+        name=FRESHNESS_CHECK_NAME,
+        blocking=False,
+        description=f"Warns when {partner}/{dataset} is overdue: expected every {cadence.period if cadence else '-'}"
+        f" with {cadence.grace_days if cadence else 0} days of grace after a period ends.",
+    )
+    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        meta = _latest_metadata(context, key)
+        if meta is None or "overdue" not in meta:
+            return AssetCheckResult(passed=True, description="Not ingested yet.")
+        text = str(meta["freshness"].value)
+        details = {k: meta[k] for k in ("covered_until", "next_period_due", "expected_cadence") if k in meta}
+        if meta["overdue"].value:
+            return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN, description=text, metadata=details)
+        return AssetCheckResult(passed=True, description=text, metadata=details)
+
+    return _check
+
+
+def build_partner_checks(partner: str, dataset: str) -> list[AssetChecksDefinition]:
+    """All non-blocking checks of one ingest asset: quarantine, mapping (for mapped datasets) and freshness
+    (with a cadence)."""
+    contract = load_contract(partner, dataset)
+    checks = [build_quarantine_check(partner, dataset)]
+    if contract.address_mapping or contract.area_mapping or contract.reference_geography:
+        checks.append(build_unmapped_check(partner, dataset))
+    if contract.cadence is not None:
+        checks.append(build_freshness_check(partner, dataset))
+    return checks

@@ -505,12 +505,19 @@ def test_dagster_assets_report_metadata_and_warn_on_quarantine(home: Path) -> No
     [materialization] = result.asset_materializations_for_node("raw_politie__misdrijven")
     meta = materialization.metadata
     assert meta["files_ingested"].value == 1 and meta["rows_accepted"].value == 40
-    checks = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
-    assert set(checks) == {f"raw_{p}__{d}" for p, d in FILES}
-    assert checks["raw_politie__misdrijven"].passed
-    failed = checks["raw_politie__incidenten"]
+    checks = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
+    assert {table for table, _ in checks} == {c.raw_table for c in all_contracts()}
+    assert checks[("raw_politie__misdrijven", "no_quarantined_files")].passed
+    assert checks[("raw_politie__misdrijven", "all_rows_mapped")].passed
+    failed = checks[("raw_politie__incidenten", "no_quarantined_files")]
     assert not failed.passed and failed.severity == AssetCheckSeverity.WARN
     assert "incidenten-202407.csv" in failed.description and "empty" in failed.description
+    # Freshness against the contract cadence: July 2024 data is long overdue; a source never delivered too.
+    late = checks[("raw_politie__misdrijven", "delivered_on_time")]
+    assert not late.passed and late.severity == AssetCheckSeverity.WARN and "2024-07-31" in late.description
+    never = checks[("raw_ggd__gezondheidsmonitor", "delivered_on_time")]
+    assert not never.passed and "no delivery yet" in never.description
+    assert meta["overdue"].value is True and meta["covered_until"].value == "2024-07-31"
     assert all(spec.blocking is False for c in INGEST_CHECKS for spec in c.check_specs)
     asset_keys = {k.to_user_string() for a in INGEST_ASSETS for k in a.keys}
     assert asset_keys == {c.raw_table for c in all_contracts()}  # every contract has its asset
