@@ -188,17 +188,24 @@ def test_wijk_page_compares_with_gemeente_and_region_and_explains_suppression(pu
     cells = re.findall(r'<td class="n">(.*?)</td>', row)
     # wijk (gebied 5 in the sample: 10 + 5*1.5 + 0 + 4*0.7), gemeente GM0744 (gebied 1), region (gebied 0).
     assert cells[:3] == ["20,3", "14,3", "12,8"]
-    assert "onderdrukt: te weinig gebeurtenissen om te publiceren" in html  # V07 suppressed for this wijk
-    # A domain without any indicator in the catalogue is not shown; one without values for the wijk says so.
+    # V07 is suppressed for this wijk: a short label in the cell, the explanation in words under the table.
+    v07 = re.search(r'<tr data-indicator="V07">(.*?)</tr>', html).group(1)
+    assert 'title="onderdrukt: te weinig gebeurtenissen om te publiceren' in v07 and ">onderdrukt</span>" in v07
+    toelichting = html.split('<dl class="toelichting">')[1].split("</dl>")[0]
+    assert "<dt>onderdrukt</dt><dd>te weinig gebeurtenissen om te publiceren" in toelichting
+    # A domain without any indicator in the catalogue is not shown; one with nothing published says why.
     assert "<h3>Wonen" not in html
-    g01 = re.search(r'<tr data-indicator="G01">(.*?)</tr>', html).group(1)
-    assert "niet geleverd: de bron heeft deze waarde niet aangeleverd" in g01
+    assert 'data-indicator="G01"' not in html
+    gezondheid = re.search(r'<p class="leeg" data-domein="gezondheid">(.*?)</p>', html).group(1)
+    assert "niet geleverd: de bron heeft deze waarde niet aangeleverd" in gezondheid
     # Trend charts are inline SVG over the rolling periods; domain scores as bars; signals section present.
     assert html.count('<svg class="trend"') >= 3
     assert '<svg class="bars"' in html
     assert "Geen signalen in 2024-07/2025-06" in html
     castelre = _read(published, "wijk/WK074403.html")
-    assert "te weinig inwoners, woningen of respondenten" in castelre
+    v01 = re.search(r'<tr data-indicator="V01">(.*?)</tr>', castelre).group(1)
+    assert ">te kleine noemer</span>" in v01
+    assert "<dt>te kleine noemer</dt><dd>te weinig inwoners, woningen of respondenten" in castelre
 
 
 def test_wijk_page_lists_current_and_earlier_signals(published: Settings) -> None:

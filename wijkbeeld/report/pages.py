@@ -42,6 +42,9 @@ table.cijfers { table-layout: fixed; }
 table.cijfers th:first-child { width: 30%; }
 figure { margin: 0; width: 300px; }
 figcaption { font-size: .8rem; font-weight: 600; min-height: 2.4em; }
+dl.toelichting { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; font-size: .85rem; }
+dl.toelichting dt { color: #6b4e00; font-weight: 600; }
+dl.toelichting dd { margin: 0; }
 .muted { color: #666; font-size: .85rem; }
 .kpi { display: flex; flex-wrap: wrap; gap: 12px; }
 .kpi div { background: #eef1f5; border-radius: 6px; padding: 8px 14px; min-width: 150px; }
@@ -91,12 +94,21 @@ class Labels:
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
 
+    def _status(self, status: str | None) -> dict[str, str]:
+        table = self.raw.get("status", {})
+        fallback = table.get("ontbreekt", {"kort": "ontbreekt", "uitleg": "geen cijfer"})
+        return table.get(status or "ontbreekt") or {"kort": str(status), "uitleg": fallback["uitleg"]}
+
+    def kort(self, status: str | None) -> str:
+        """Short label for a table cell ('onderdrukt'); empty for ok."""
+        return "" if status == "ok" else self._status(status)["kort"]
+
     def status(self, status: str | None) -> str:
-        """The status in words; an unknown status still says that there is no figure."""
+        """The status in words ('onderdrukt: te weinig gebeurtenissen ...'); empty for ok."""
         if status == "ok":
             return ""
-        table = self.raw.get("status", {})
-        return table.get(status or "ontbreekt") or f"{status}: {table.get('ontbreekt', 'geen cijfer')}"
+        entry = self._status(status)
+        return f"{entry['kort']}: {entry['uitleg']}"
 
     def domein(self, domein: str) -> str:
         return self.raw.get("domeinen", {}).get(domein, domein.capitalize())
@@ -372,15 +384,19 @@ def _wijk_signals(ctx: Context, wijk: Gebied) -> str:
     return "".join(parts)
 
 
-def _value_cell(w: Waarde | None, labels: Labels) -> str:
-    if w is None:
-        return f'<td class="n"><span class="status">{escape(labels.status("ontbreekt"))}</span></td>'
-    if w.waarde is None or w.status != "ok":
-        return f'<td class="n"><span class="status">{escape(labels.status(w.status))}</span></td>'
+def _value_cell(w: Waarde | None, labels: Labels, used: set[str], decimals: int = 1) -> str:
+    """A value, or the short status label (explained under the table; ``used`` collects the statuses)."""
+    if w is None or w.waarde is None or w.status != "ok":
+        status = "ontbreekt" if w is None else w.status if w.status != "ok" else "ontbreekt"
+        used.add(status)
+        return (
+            f'<td class="n"><span class="status" title="{escape(labels.status(status))}">'
+            f"{escape(labels.kort(status))}</span></td>"
+        )
     interval = ""
     if w.ondergrens is not None and w.bovengrens is not None:
         interval = f'<br><span class="muted">({svg.fmt(w.ondergrens)} – {svg.fmt(w.bovengrens)})</span>'
-    return f'<td class="n">{svg.fmt(w.waarde)}{interval}</td>'
+    return f'<td class="n">{svg.fmt(w.waarde, decimals)}{interval}</td>'
 
 
 def _wijk_figures(ctx: Context, wijk: Gebied, gemeente: Gebied | None) -> str:
@@ -391,15 +407,34 @@ def _wijk_figures(ctx: Context, wijk: Gebied, gemeente: Gebied | None) -> str:
         '<p class="muted">Wijk tegenover gemeente en regio. Index: 100 is het regiogemiddelde. Tussen haakjes: '
         "95%-betrouwbaarheidsinterval van enquêtecijfers.</p>"
     ]
+    used: set[str] = set()
     for domein in labels.domeinen(data.indicatoren):
         indicatoren = [i for i in data.indicatoren if i.domein == domein]
         if not indicatoren:
             continue
+        cells = {
+            ind.code: (
+                data.waarde(wijk.code, ind.code, ctx.periode),
+                data.waarde(gemeente.code, ind.code, ctx.periode) if gemeente else None,
+                data.waarde(regio_code, ind.code, ctx.periode) if regio_code else None,
+            )
+            for ind in indicatoren
+        }
+        if not any(v is not None and v.status == "ok" for triple in cells.values() for v in triple):
+            # Nothing published for this domain in this period (e.g. a partner that has not delivered yet):
+            # one line instead of a table full of empty cells.
+            statuses = {v.status if v else "ontbreekt" for triple in cells.values() for v in triple[:1]}
+            reason = labels.status(statuses.pop()) if len(statuses) == 1 else "geen cijfers in deze periode"
+            names = ", ".join(f"{i.code} {i.naam}" for i in indicatoren)
+            parts.append(
+                f'<h3>{escape(labels.domein(domein))}</h3><p class="leeg" data-domein="{escape(domein)}">'
+                f'<span class="status">{escape(reason)}</span><br><span class="muted">Indicatoren: '
+                f"{escape(names)}</span></p>"
+            )
+            continue
         rows = []
         for ind in indicatoren:
-            w = data.waarde(wijk.code, ind.code, ctx.periode)
-            g = data.waarde(gemeente.code, ind.code, ctx.periode) if gemeente else None
-            r = data.waarde(regio_code, ind.code, ctx.periode) if regio_code else None
+            w, g, r = cells[ind.code]
             if r is None and w is not None and w.regio_waarde is not None:
                 r = Waarde(waarde=w.regio_waarde, status="ok")
             ok = w is not None and w.status == "ok"
@@ -408,17 +443,21 @@ def _wijk_figures(ctx: Context, wijk: Gebied, gemeente: Gebied | None) -> str:
             rows.append(
                 f'<tr data-indicator="{escape(ind.code)}"><td title="{escape(ind.definitie)}">'
                 f'{escape(ind.naam)} <span class="muted">{escape(ind.code)}</span></td>'
-                f"{_value_cell(w, labels)}{_value_cell(g, labels)}{_value_cell(r, labels)}"
-                f'<td class="n">{index}</td><td class="n">{change}</td></tr>'
+                + "".join(_value_cell(v, labels, used, 0 if ind.eenheid == "aantal" else 1) for v in (w, g, r))
+                + f'<td class="n">{index}</td><td class="n">{change}</td></tr>'
             )
-        has_data = any(data.waarde(wijk.code, i.code, ctx.periode) is not None for i in indicatoren)
-        note = "" if has_data else ' <span class="status">(geen gegevens in deze publicatie)</span>'
         parts.append(
-            f"<h3>{escape(labels.domein(domein))}{note}</h3><table class='cijfers'><thead><tr><th>Indicator</th>"
+            f"<h3>{escape(labels.domein(domein))}</h3><table class='cijfers'><thead><tr><th>Indicator</th>"
             f'<th class="n">Wijk</th><th class="n">{escape(gemeente.naam if gemeente else "Gemeente")}</th>'
             f'<th class="n">Regio</th><th class="n">Index</th><th class="n">t.o.v. vorig jaar</th></tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>"
         )
+    if used:
+        items = "".join(
+            f"<dt>{escape(labels.kort(s))}</dt><dd>{escape(labels.status(s).split(': ', 1)[-1])}</dd>"
+            for s in sorted(used)
+        )
+        parts.append(f'<h3>Toelichting bij ontbrekende cijfers</h3><dl class="toelichting">{items}</dl>')
     parts.append("</section>")
     return "".join(parts)
 
@@ -444,6 +483,9 @@ def _wijk_trends(ctx: Context, wijk: Gebied, gemeente: Gebied | None) -> str:
         if not any(v is not None for v in wijk_values):
             continue
         series = [svg.Series("Wijk", WIJK_COLOUR, wijk_values)]
+        if ind.eenheid == "aantal":  # a count (inwoners): gemeente and region totals are not comparable
+            charts.append(_figure(f"{ind.code} {ind.naam} (wijk)", series, labels_x))
+            continue
         if gemeente:
             series.append(svg.Series(gemeente.naam, GEMEENTE_COLOUR, values(gemeente.code)))
         regio = values(regio_code)

@@ -176,7 +176,7 @@ class Series:
 def line_chart(title: str, x_labels: Sequence[str], series: Sequence[Series], *, width: int = 300) -> str:
     """A small trend chart: one line per series over the periods; gaps where a value is missing.
     ``title`` labels the SVG for screen readers; the visible caption is HTML around it (it can wrap)."""
-    height, left, right, top, bottom = 130, 46, 34, 8, 26
+    height, left, right, top, bottom = 130, 56, 34, 8, 26
     values = [v for s in series for v in s.values if v is not None]
     if not values or not x_labels:
         return ""
