@@ -1,4 +1,4 @@
-"""A sensor on the landing folders: new settled partner files start a refresh.
+"""Sensors: new settled partner files start a refresh; a failed run or blocked publication notifies.
 
 The run key is the set of settled files (path, size, mtime), so the same files never start a second run,
 and a file that stays in landing (e.g. waiting for the CBS geography) does not start runs over and over.
@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import hashlib
 
-from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
+from dagster import (
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunRequest,
+    SensorEvaluationContext,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
 
 from orchestration.jobs import nightly_refresh
 from wijkbeeld.config import settings
@@ -38,3 +46,47 @@ def landing_sensor(context: SensorEvaluationContext):
         return SkipReason("These files already started a run")
     context.update_cursor(run_key)
     return RunRequest(run_key=run_key, tags={"trigger": "landing", "files": str(len(ready))})
+
+
+@run_failure_sensor(
+    name="notify_on_run_failure",
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING,
+    description=(
+        "A failed run or a publication blocked by the quality gate: one line in logs/notifications.log and, "
+        "when WIJKBEELD_WEBHOOK_URL is set, a JSON POST. Runs of `wijkbeeld refresh` notify themselves."
+    ),
+)
+def notify_on_run_failure(context: RunFailureSensorContext) -> None:
+    from wijkbeeld.notify import NOTIFIED_TAG, build, error_text, notify
+
+    run = context.dagster_run
+    if run.tags.get(NOTIFIED_TAG):
+        return
+    failures = context.get_step_failure_events()
+    errors = [
+        f"{ev.step_key}: {error_text(ev.event_specific_data.error)}"
+        for ev in failures
+        if getattr(ev.event_specific_data, "error", None) is not None
+    ]
+    notify(
+        build(
+            failed_checks=failed_blocking_checks(context.instance, run.run_id),
+            failed_steps=[ev.step_key or "?" for ev in failures],
+            errors=errors or [context.failure_event.message or "run failed"],
+            run_id=run.run_id,
+            job=run.job_name,
+        )
+    )
+
+
+def failed_blocking_checks(instance, run_id: str) -> list[str]:
+    """``asset: check`` of every ERROR-severity check that failed in the run (they block publication)."""
+    from dagster import DagsterEventType
+
+    failed = []
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = entry.dagster_event.event_specific_data
+        if not evaluation.passed and evaluation.severity.value == "ERROR":
+            failed.append(f"{'/'.join(evaluation.asset_key.path)}: {evaluation.check_name}")
+    return failed

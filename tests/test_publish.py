@@ -358,3 +358,64 @@ def test_reader_holding_the_stable_file_is_never_blocked_or_broken(home: Setting
     assert reopen["last"] == snapshot_b
     with duckdb.connect(str(stable), read_only=True) as con:
         assert con.execute("SELECT DISTINCT marker FROM mart.dim_gebied").fetchall() == [("B",)]
+
+
+def _publicatie(path: Path) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            "SELECT volgnummer, release_id, gebeurtenis, vorige_release_id FROM mart.publicatie ORDER BY volgnummer"
+        ).fetchall()
+
+
+def test_rollback_is_recorded_in_publicatie_and_kept_by_the_next_publish(home: Settings) -> None:
+    make_warehouse(home, "A", 4)
+    a = publish(home).release
+    a_bytes = a.duckdb_path.read_bytes()
+    make_warehouse(home, "B", 4)
+    b = publish(home).release
+
+    rollback(a.release_id)
+
+    stable = home.publish / "wijkbeeld.duckdb"
+    assert _publicatie(stable) == [
+        (1, a.release_id, "publicatie", None),
+        (2, b.release_id, "publicatie", a.release_id),
+        (3, a.release_id, "terugdraaiing", b.release_id),
+    ]
+    assert markers(stable) == {"A"}
+    assert a.duckdb_path.read_bytes() == a_bytes  # the release folder itself stays as it was published
+    assert oct(stable.stat().st_mode & 0o777) == oct(0o444)
+
+    make_warehouse(home, "C", 4)
+    c = publish(home).release
+    assert _publicatie(stable)[3:] == [(4, c.release_id, "publicatie", a.release_id)]
+    assert [r[1] for r in _publicatie(c.duckdb_path)] == [a.release_id, b.release_id, a.release_id, c.release_id]
+    parquet = c.parquet_dir / "publicatie.parquet"
+    with duckdb.connect() as con:
+        assert con.execute(f"SELECT count(*) FROM '{parquet}' WHERE gebeurtenis = 'terugdraaiing'").fetchone()[0] == 1
+
+
+def test_releases_and_rollback_commands(home: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    from wijkbeeld.cli import main
+
+    assert main(["releases"]) == 0
+    assert "No releases" in capsys.readouterr().out
+    make_warehouse(home, "A", 3)
+    a = publish(home).release
+    make_warehouse(home, "B", 3)
+    b = publish(home).release
+
+    assert main(["releases"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"* {b.release_id}") and lines[1].startswith(f"  {a.release_id}")
+
+    assert main(["rollback", a.release_id]) == 0
+    assert a.release_id in capsys.readouterr().out
+    assert markers(home.publish / "wijkbeeld.duckdb") == {"A"}
+    assert main(["releases"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith(f"* {a.release_id}")
+
+    assert main(["rollback", "nonsense"]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown release 'nonsense'" in err and "Traceback" not in err
+    assert current_release().release_id == a.release_id

@@ -64,7 +64,8 @@ PUBLICATIE_COLUMNS = """(
     code_versie VARCHAR,
     vingerafdruk VARCHAR,
     gebeurtenis VARCHAR,
-    vorige_release_id VARCHAR
+    vorige_release_id VARCHAR,
+    volgnummer INTEGER
 )"""
 PUBLICATIE_DDL = f"CREATE TABLE rel.mart.{PUBLICATIE} {PUBLICATIE_COLUMNS}"
 
@@ -358,8 +359,14 @@ def _publicatie_row(
 
 
 def _insert_row(con: duckdb.DuckDBPyConnection, row: dict) -> None:
+    """Append ``row`` with the next ``volgnummer`` (the order of events; times can tie within a second)."""
     columns = ", ".join(f"? AS {name}" for name in row)
-    con.execute(f"INSERT INTO rel.mart.{PUBLICATIE} BY NAME SELECT {columns}", list(row.values()))
+    con.execute(
+        f"""INSERT INTO rel.mart.{PUBLICATIE} BY NAME
+            SELECT {columns}, (SELECT greatest(coalesce(max(volgnummer), 0), count(*)) + 1
+                               FROM rel.mart.{PUBLICATIE}) AS volgnummer""",
+        list(row.values()),
+    )
 
 
 def _has_publicatie(path: Path) -> bool:
@@ -437,7 +444,7 @@ def _stage_with_event(s: Settings, release: ReleaseInfo, event: str, previous: s
         con.execute(PUBLICATIE_DDL)
         con.execute(
             f"INSERT INTO rel.mart.{PUBLICATIE} BY NAME SELECT * FROM merged "
-            "ORDER BY gepubliceerd_op, coalesce(gebeurtenis, 'publicatie') = 'publicatie' DESC"
+            "ORDER BY volgnummer NULLS FIRST, gepubliceerd_op"
         )
         if _last_release_id(con, "rel") != release.release_id:
             meta = json.loads((release.path / RELEASE_JSON).read_text())
@@ -462,7 +469,8 @@ def _stage_with_event(s: Settings, release: ReleaseInfo, event: str, previous: s
 def _last_release_id(con: duckdb.DuckDBPyConnection, catalog: str) -> str | None:
     """The release the newest ``publicatie`` row is about: what a file with that history shows."""
     row = con.execute(
-        f"SELECT release_id FROM {catalog}.mart.{PUBLICATIE} ORDER BY gepubliceerd_op DESC, rowid DESC LIMIT 1"
+        f"SELECT release_id FROM {catalog}.mart.{PUBLICATIE} "
+        "ORDER BY volgnummer DESC NULLS LAST, gepubliceerd_op DESC, rowid DESC LIMIT 1"
     ).fetchone()
     return row[0] if row else None
 

@@ -1,0 +1,195 @@
+"""Notifications: log file always, JSON webhook when configured, never a crash, never a secret in a log."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    DagsterInstance,
+    Definitions,
+    asset,
+    asset_check,
+    build_run_status_sensor_context,
+    define_asset_job,
+    in_process_executor,
+)
+
+from orchestration.sensors import notify_on_run_failure
+from wijkbeeld.config import settings
+from wijkbeeld.notify import NOTIFIED_TAG, PUBLICATION_BLOCKED, RUN_FAILURE, build, notify, redact_url
+
+TOKEN = "s3cr3t-T0KEN-4711"
+
+
+class _Hook:
+    """A webhook receiver on 127.0.0.1 that records bodies and answers with ``status``."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+        self.status = 200
+        self.hang = threading.Event()
+        self.release = threading.Event()
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hook.bodies.append({"path": self.path, "type": self.headers["Content-Type"], **json.loads(body)})
+                if hook.hang.is_set():
+                    hook.release.wait(5)  # answer only after the client gave up
+                self.send_response(hook.status)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = f"/hooks/{TOKEN}?token={TOKEN}") -> str:
+        host, port = self.server.server_address
+        return f"http://user:{TOKEN}@{host}:{port}{path}"
+
+
+@pytest.fixture
+def hook() -> Iterator[_Hook]:
+    receiver = _Hook()
+    yield receiver
+    receiver.release.set()
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+def _log(home: Path) -> list[dict]:
+    return [json.loads(line) for line in (home / "logs" / "notifications.log").read_text().splitlines()]
+
+
+def test_blocked_publication_is_logged_and_posted(home: Path, hook: _Hook, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WIJKBEELD_WEBHOOK_URL", hook.url())
+    sent = notify(
+        build(failed_checks=["fct_indicator_waarde: quality_gate"], failed_steps=["fct_indicator_waarde"], run_id="r1")
+    )
+
+    assert sent.event == PUBLICATION_BLOCKED
+    (body,) = hook.bodies
+    assert body["event"] == PUBLICATION_BLOCKED and body["run_id"] == "r1"
+    assert body["type"] == "application/json"
+    assert "fct_indicator_waarde: quality_gate" in body["text"] and "stays published" in body["text"]
+    assert body["failed_checks"] == ["fct_indicator_waarde: quality_gate"]
+    notification, delivery = _log(home)
+    assert notification["kind"] == "notification" and notification["event"] == PUBLICATION_BLOCKED
+    assert delivery["kind"] == "webhook" and delivery["status"] == 200
+    log_text = (home / "logs" / "notifications.log").read_text()
+    assert TOKEN not in log_text and "user" not in log_text
+    assert (home / "logs" / "notifications.log").stat().st_mode & 0o077 == 0
+
+
+def test_without_webhook_only_the_log_is_written(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WIJKBEELD_WEBHOOK_URL", raising=False)
+    notify(build(failed_checks=[], failed_steps=["publicatie"], errors=["publicatie: disk full\ntraceback..."]))
+
+    (line,) = _log(home)
+    assert line["event"] == RUN_FAILURE
+    assert "publicatie" in line["text"] and "disk full" in line["text"] and "traceback" not in line["text"]
+
+
+@pytest.mark.parametrize("failure", ["status_500", "refused", "timeout", "bad_scheme"])
+def test_a_failing_webhook_is_logged_and_never_raises(
+    home: Path, hook: _Hook, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    url = hook.url()
+    if failure == "status_500":
+        hook.status = 500
+    elif failure == "refused":
+        hook.server.server_close()  # nothing listens on that port any more
+        hook.server.shutdown()
+    elif failure == "timeout":
+        hook.hang.set()
+        monkeypatch.setenv("WIJKBEELD_WEBHOOK_TIMEOUT", "1")
+    else:
+        url = f"file:///etc/passwd?token={TOKEN}"
+    monkeypatch.setenv("WIJKBEELD_WEBHOOK_URL", url)
+
+    notify(build(failed_checks=[], failed_steps=["raw_politie__misdrijven"]))
+
+    notification, failed = _log(home)
+    assert notification["kind"] == "notification"
+    assert failed["kind"] == "webhook_failed" and failed["error"]
+    assert TOKEN not in (home / "logs" / "notifications.log").read_text()
+
+
+def test_redact_url_keeps_only_scheme_and_host() -> None:
+    assert redact_url(f"https://u:{TOKEN}@hooks.example.org:8443/services/{TOKEN}?k={TOKEN}") == (
+        "https://hooks.example.org:8443/..."
+    )
+
+
+# ----------------------------------------------------------------------------------- the Dagster sensor
+
+
+@asset
+def broken_asset() -> None:
+    raise RuntimeError("source file unreadable")
+
+
+@asset
+def mart_like() -> None:
+    return None
+
+
+@asset_check(asset=mart_like, blocking=True)
+def gate() -> AssetCheckResult:
+    return AssetCheckResult(passed=False, severity=AssetCheckSeverity.ERROR, description="too many rows")
+
+
+def _failed_run_context(instance: DagsterInstance, selection: list[str], tags: dict | None = None):
+    defs = Definitions(
+        assets=[broken_asset, mart_like],
+        asset_checks=[gate],
+        jobs=[define_asset_job("probe", selection=selection, executor_def=in_process_executor)],
+    )
+    result = defs.resolve_job_def("probe").execute_in_process(instance=instance, raise_on_error=False, tags=tags)
+    assert not result.success
+    return build_run_status_sensor_context(
+        sensor_name="notify_on_run_failure",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_failure_event(),
+    ).for_run_failure()
+
+
+def test_run_failure_sensor_notifies_failures_and_blocked_gates(home: Path, hook: _Hook, monkeypatch) -> None:
+    monkeypatch.setenv("WIJKBEELD_WEBHOOK_URL", hook.url("/hook"))
+    with DagsterInstance.ephemeral() as instance:
+        notify_on_run_failure(_failed_run_context(instance, ["broken_asset"]))
+        notify_on_run_failure(_failed_run_context(instance, ["mart_like"]))
+        # a run of `wijkbeeld refresh` already notified in-process: the sensor stays quiet
+        notify_on_run_failure(_failed_run_context(instance, ["broken_asset"], tags={NOTIFIED_TAG: "test"}))
+
+    failure, blocked = hook.bodies
+    assert failure["event"] == RUN_FAILURE and failure["job"] == "probe"
+    assert failure["failed_steps"] == ["broken_asset"] and "source file unreadable" in failure["text"]
+    assert blocked["event"] == PUBLICATION_BLOCKED and blocked["failed_checks"] == ["mart_like: gate"]
+    assert [e["event"] for e in _log(home) if e["kind"] == "notification"] == [RUN_FAILURE, PUBLICATION_BLOCKED]
+
+
+def test_refresh_that_cannot_start_notifies(home: Path, hook: _Hook, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wijkbeeld.refresh import RefreshError, run_refresh
+
+    monkeypatch.setenv("WIJKBEELD_WEBHOOK_URL", hook.url("/hook"))
+    monkeypatch.setenv("WIJKBEELD_MIN_FREE_MB", str(10**9))  # more than any disk: the preflight refuses
+
+    with pytest.raises(RefreshError, match="not enough free disk space"):
+        run_refresh()
+
+    (body,) = hook.bodies
+    assert body["event"] == RUN_FAILURE and "not enough free disk space" in body["text"]
+    assert settings().home == home

@@ -1,0 +1,192 @@
+"""Notifications for whoever runs the platform: a failed run or a blocked publication.
+
+Every notification is appended as one JSON line to ``<data home>/logs/notifications.log`` (mode 0600).
+When ``WIJKBEELD_WEBHOOK_URL`` is set it is also POSTed there as JSON (stdlib ``urllib``, timeout
+``WIJKBEELD_WEBHOOK_TIMEOUT`` seconds, default 5). The payload has a ``text`` field, so Slack/Mattermost/Teams
+style incoming webhooks show it as is. A webhook that fails or times out is logged in the same file and never
+raises: a notification must not turn a finished run into a crashed one. The URL is never logged (webhook URLs
+carry their token in the path or query); log lines name only its scheme and host.
+
+Both the Dagster run-failure sensor (runs launched by the daemon or the UI) and ``wijkbeeld refresh``
+(in-process, no daemon) call :func:`notify`; the refresh tags its runs with :data:`NOTIFIED_TAG` so the
+sensor does not notify a second time.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from wijkbeeld.config import PRIVATE_FILE_MODE, Settings
+from wijkbeeld.config import settings as load_settings
+
+LOG = logging.getLogger("wijkbeeld.notify")
+LOG_NAME = "notifications.log"
+NOTIFIED_TAG = "wijkbeeld/notified_by"  # set on runs whose outcome is already notified in-process
+
+RUN_FAILURE = "run_failure"
+PUBLICATION_BLOCKED = "publication_blocked"
+
+
+@dataclass
+class Notification:
+    """One notification as written to the log and POSTed to the webhook."""
+
+    event: str
+    text: str
+    run_id: str | None = None
+    job: str | None = None
+    failed_checks: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    data_home: str = ""
+    at: str = ""
+
+    def payload(self) -> dict:
+        return {
+            "source": "wijkbeeld",
+            "event": self.event,
+            "text": self.text,
+            "run_id": self.run_id,
+            "job": self.job,
+            "failed_checks": self.failed_checks,
+            "failed_steps": self.failed_steps,
+            "errors": self.errors,
+            "data_home": self.data_home,
+            "at": self.at,
+        }
+
+
+def build(
+    *,
+    failed_checks: list[str],
+    failed_steps: list[str],
+    errors: list[str] | None = None,
+    run_id: str | None = None,
+    job: str | None = None,
+) -> Notification:
+    """Classify a run that did not publish: failed blocking checks make it a blocked publication."""
+    errors = [_short(e) for e in (errors or [])]
+    if failed_checks:
+        event = PUBLICATION_BLOCKED
+        text = (
+            f"wijkbeeld: publication blocked by the quality gate ({len(failed_checks)} failed check(s): "
+            f"{'; '.join(failed_checks)}). The current release stays published."
+        )
+    else:
+        event = RUN_FAILURE
+        steps = ", ".join(failed_steps) or "unknown step"
+        text = f"wijkbeeld: run failed in {steps}. The current release stays published."
+        if errors:
+            text += f" Error: {errors[0]}"
+    return Notification(
+        event=event,
+        text=text,
+        run_id=run_id,
+        job=job,
+        failed_checks=failed_checks,
+        failed_steps=failed_steps,
+        errors=errors,
+    )
+
+
+def notify(notification: Notification, settings: Settings | None = None) -> Notification:
+    """Log the notification and, when configured, POST it to the webhook. Never raises."""
+    s = settings or load_settings()
+    notification.data_home = str(s.home)
+    notification.at = datetime.now(UTC).isoformat(timespec="seconds")
+    _append(s, {"kind": "notification", **notification.payload()})
+    LOG.warning(notification.text)
+    if s.webhook_url:
+        _post(s, notification)
+    return notification
+
+
+def redact_url(url: str) -> str:
+    """Scheme and host (and port) only: no credentials, path or query, which may hold a token."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "?"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<invalid webhook URL>"
+    return f"{parts.scheme or '?'}://{host}{port}/..."
+
+
+def _post(s: Settings, notification: Notification) -> None:
+    url = s.webhook_url or ""
+    target = redact_url(url)
+    body = json.dumps(notification.payload()).encode("utf-8")
+    try:
+        address, headers = _address_and_auth(url)
+        request = urllib.request.Request(address, data=body, method="POST", headers=headers)
+        with urllib.request.urlopen(request, timeout=s.webhook_timeout) as response:
+            status = response.status
+        _append(s, {"kind": "webhook", "event": notification.event, "target": target, "status": status})
+    except Exception as exc:  # whatever goes wrong, the run outcome must not change
+        reason = getattr(exc, "reason", None) or getattr(exc, "code", None) or exc
+        message = str(reason).replace(url, target).replace(urlsplit(url).password or "\0", "***")
+        _append(
+            s,
+            {
+                "kind": "webhook_failed",
+                "event": notification.event,
+                "target": target,
+                "error": f"{type(exc).__name__}: {message}"[:300],
+            },
+        )
+        LOG.warning("Webhook %s failed (%s); the notification is in %s", target, type(exc).__name__, _log_path(s))
+
+
+def _address_and_auth(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without ``user:password@`` (sent as HTTP basic auth instead, as curl does) and the headers."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("WIJKBEELD_WEBHOOK_URL must be an http:// or https:// URL")
+    headers = {"Content-Type": "application/json", "User-Agent": "wijkbeeld"}
+    if parts.username is not None:
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
+        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        netloc += f":{parts.port}" if parts.port else ""
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts), headers
+
+
+def _append(s: Settings, record: dict) -> None:
+    """One JSON line, appended with O_APPEND (atomic for short lines) to a file only the owner can read."""
+    record = {"at": datetime.now(UTC).isoformat(timespec="seconds"), **record}
+    try:
+        s.logs.mkdir(parents=True, exist_ok=True)
+        fd = os.open(_log_path(s), os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+    except OSError as exc:  # e.g. a full disk: say so on the console, do not crash the caller
+        LOG.error("Cannot write %s: %s; notification: %s", _log_path(s), exc, record.get("text", record))
+
+
+def _log_path(s: Settings) -> Path:
+    return s.logs / LOG_NAME
+
+
+def error_text(error) -> str:
+    """The message of a Dagster step failure's own exception, below Dagster's wrapper errors."""
+    current = error
+    while current is not None and (current.cls_name or "").startswith("Dagster") and current.cause is not None:
+        current = current.cause
+    current = current or error
+    return f"{current.cls_name}: {current.message.split(': ', 1)[-1].strip()}" if current.cls_name else current.message
+
+
+def _short(text: str) -> str:
+    """First line of an error, bounded: notifications are read on a phone at night."""
+    first = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+    return first[:300]
