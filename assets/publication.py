@@ -87,5 +87,7 @@ def publicatie(context: AssetExecutionContext) -> MaterializeResult:
             "nieuwe_release": result.changed,
             "rijen_per_tabel": MetadataValue.json(result.release.row_counts),
             "pad": MetadataValue.path(str(result.stable_path)),
+            "kwaliteitsrapport": MetadataValue.url((s.reports / "quality" / "index.html").as_uri()),
+            "dbt_docs": MetadataValue.url((s.reports / "dbt-docs" / "index.html").as_uri()),
         }
     )

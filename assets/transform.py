@@ -5,20 +5,28 @@ reads ``target/manifest.json``; it never parses the dbt project.
 """
 
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from wijkbeeld.config import DBT_PROJECT_DIR, settings
+from wijkbeeld.config import DBT_PROJECT_DIR, pause_point, settings
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 # dbt folder (first level under models/) -> Dagster group, so the graph reads as the data flow.
 _GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "mart"}
+
+
+def dbt_docs_index() -> Path:
+    """The offline dbt docs site in the data home (built by the ``dbt_docs`` asset)."""
+    return settings().reports / "dbt-docs" / "index.html"
 
 
 class WijkbeeldTranslator(DagsterDbtTranslator):
@@ -34,6 +42,12 @@ class WijkbeeldTranslator(DagsterDbtTranslator):
             return "catalogus"
         fqn = dbt_resource_props.get("fqn", [])
         return _GROUPS.get(fqn[1] if len(fqn) > 2 else "", "transform")
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        """dagster-dbt's metadata plus a link to this model's page in the offline dbt docs site."""
+        page = f"{dbt_docs_index().as_uri()}#!/{dbt_resource_props['resource_type']}/"
+        page += dbt_resource_props["unique_id"]
+        return {**super().get_metadata(dbt_resource_props), "dbt_docs": MetadataValue.url(page)}
 
 
 def dbt_resource() -> DbtCliResource:
@@ -60,7 +74,61 @@ def dbt_environment() -> None:
 def wijkbeeld_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """Build seeds, models and dbt tests; a failing dbt test fails the step and so blocks publication."""
     dbt_environment()
-    yield from dbt.cli(["build"], context=context).stream()
+    for i, event in enumerate(dbt.cli(["build"], context=context).stream()):
+        yield event
+        if i == 0:
+            pause_point("dbt")  # fault tests only (inert unless WIJKBEELD_TEST_PAUSE_AT=dbt)
+
+
+DBT_DOCS_KEY = AssetKey(["dbt_docs"])
+_DBT_TRACKER = "//d1fc8wv8zag5ca.cloudfront.net/2.9.0/sp.js"  # dbt docs' usage tracker (off; removed anyway)
+
+
+@asset(
+    key=DBT_DOCS_KEY,
+    group_name="publicatie",
+    deps=[AssetKey(["publicatie"])],
+    kinds={"dbt"},
+    description=(
+        "The dbt docs site (models, columns, tests, lineage, warehouse catalog) as one offline HTML file: "
+        "reports/dbt-docs/index.html in the data home (`dbt docs generate --static`)."
+    ),
+)
+def dbt_docs() -> MaterializeResult:
+    dbt_environment()
+    index = dbt_docs_index()
+    index.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="wijkbeeld-dbt-docs-") as tmp:
+        done = subprocess.run(
+            [
+                str(Path(sys.executable).with_name("dbt")),
+                "docs",
+                "generate",
+                "--static",
+                "--target-path",
+                tmp,
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=DBT_PROJECT_DIR,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"dbt docs generate failed: {(done.stdout + done.stderr).strip()[-2000:]}")
+        html = (Path(tmp) / "static_index.html").read_text(encoding="utf-8").replace(_DBT_TRACKER, "")
+        for name in ("manifest.json", "catalog.json"):
+            shutil.copyfile(Path(tmp) / name, index.parent / name)
+    staged = index.with_suffix(".html.tmp")
+    staged.write_text(html, encoding="utf-8")
+    os.replace(staged, index)
+    return MaterializeResult(
+        metadata={"dbt_docs": MetadataValue.path(str(index)), "dbt_docs_url": MetadataValue.url(index.as_uri())}
+    )
 
 
 def mart_tables() -> list[str]:
