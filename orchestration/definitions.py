@@ -7,18 +7,18 @@ from dagster import Definitions
 from assets.ingest_defs import INGEST_ASSETS, INGEST_CHECKS
 from assets.publication import publicatie
 from assets.report import wijkprofiel_rapport
-from assets.transform import mart_tables, wijkbeeld_dbt_assets
+from assets.transform import dbt_docs, mart_tables, wijkbeeld_dbt_assets
 from data_quality.checks import build_quality_checks
-from orchestration.jobs import nightly_refresh
+from orchestration.jobs import PARTNER_JOBS, nightly_refresh
 from orchestration.resources import resources
 from orchestration.schedules import nightly_schedule
-from orchestration.sensors import landing_sensor
+from orchestration.sensors import landing_sensor, notify_on_run_failure
 
 defs = Definitions(
-    assets=[*INGEST_ASSETS, wijkbeeld_dbt_assets, publicatie, wijkprofiel_rapport],
+    assets=[*INGEST_ASSETS, wijkbeeld_dbt_assets, publicatie, dbt_docs, wijkprofiel_rapport],
     asset_checks=[*INGEST_CHECKS, *build_quality_checks(mart_tables())],
-    jobs=[nightly_refresh],
+    jobs=[nightly_refresh, *PARTNER_JOBS],
     schedules=[nightly_schedule],
-    sensors=[landing_sensor],
+    sensors=[landing_sensor, notify_on_run_failure],
     resources=resources(),
 )

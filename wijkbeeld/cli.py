@@ -156,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"wijkbeeld: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # unwritable data home, full disk: say what and where, no traceback
+        print(f"wijkbeeld: cannot write {exc.filename or 'the data home'}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
