@@ -277,6 +277,22 @@ def test_definitions_run_the_report_after_publishing() -> None:
     assert AssetKey(["wijkprofiel_rapport"]) in job.asset_layer.asset_graph.get_all_asset_keys()
 
 
+def test_dagster_asset_builds_the_report_of_the_current_release(published: Settings, monkeypatch) -> None:
+    from dagster import materialize
+
+    from assets.report import wijkprofiel_rapport
+
+    monkeypatch.setenv("WIJKBEELD_HOME", str(published.home))
+    (report_dir(published) / "index.html").unlink()
+    result = materialize([wijkprofiel_rapport])
+    assert result.success
+    [event] = result.get_asset_materialization_events()
+    meta = event.materialization.metadata
+    assert meta["wijkpaginas"].value == 6 and meta["wijken_op_kaart"].value == 5
+    assert meta["rapport"].value == str(report_dir(published) / "index.html")
+    assert (report_dir(published) / "index.html").is_file()
+
+
 # --------------------------------------------------------------------------------------- real browser
 
 

@@ -61,6 +61,8 @@ def write_report(data: ReportData, target: Path, *, geometries: dict[str, dict])
     labels = Labels(yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8")))
     ctx = Context(data, labels, periode)
     target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.old-*"):  # left by a build that was killed mid-swap
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "wijk").mkdir(parents=True)
