@@ -210,6 +210,7 @@ class _Prepared:
     problem: FileProblem | None = None
     notes: list[str] = field(default_factory=list)
     stat: tuple[int, float] = (0, 0.0)
+    index: int = 0  # number of the file in its validation batch
 
 
 @dataclass
@@ -223,6 +224,8 @@ class _Outcome:
     rows_rejected: int = 0
     rows_unmapped: int | None = None
     notes: list[str] = field(default_factory=list)
+    constants: dict[str, Any] = field(default_factory=dict)  # file-derived target -> value
+    file_end: date | None = None  # first day of the last month of the file's period
 
 
 # ---------------------------------------------------------------- small helpers
@@ -331,14 +334,18 @@ def _decode_line(raw: bytes, encoding: str) -> str:
     return raw.decode("cp1252" if encoding == "cp1252" else "utf-8")
 
 
-def _prepare(path: Path, contract: Contract, staged: Path) -> _Prepared:
-    """Stream pass of one file: CSV text or an Excel workbook (see :func:`_prepare_csv`)."""
+def _prepare(path: Path, contract: Contract, staged: Path, index: int = 0) -> _Prepared:
+    """Stream pass of one file: CSV text or an Excel workbook (see :func:`_prepare_csv`).
+
+    ``index`` is the file's number in its batch: the staged copy carries it as the first field of every
+    record, so several files are validated together in one set of queries.
+    """
     if contract.file.format == "xlsx":
-        return _prepare_xlsx(path, contract, staged)
-    return _prepare_csv(path, contract, staged)
+        return _prepare_xlsx(path, contract, staged, index)
+    return _prepare_csv(path, contract, staged, index)
 
 
-def _prepare_csv(path: Path, contract: Contract, staged: Path) -> _Prepared:
+def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int = 0) -> _Prepared:
     """Hash the file and write a normalised UTF-8 copy: blank lines dropped, record lines prefixed.
 
     Each record line gets its physical line number as an extra first field, so every row DuckDB reads
@@ -347,7 +354,7 @@ def _prepare_csv(path: Path, contract: Contract, staged: Path) -> _Prepared:
     spec = contract.file
     sha = hashlib.sha256()
     st = path.stat()
-    prep = _Prepared(path=path, sha256="", staged=staged, stat=(st.st_size, st.st_mtime))
+    prep = _Prepared(path=path, sha256="", staged=staged, stat=(st.st_size, st.st_mtime), index=index)
     with path.open("rb") as src:
         head = src.read(4)
     prep.problem = _magic_problem(head, contract)
@@ -408,10 +415,10 @@ def _prepare_csv(path: Path, contract: Contract, staged: Path) -> _Prepared:
             elif text.strip():
                 if header_line is None:
                     header_line = text
-                    dst.write(f"__regel{spec.delimiter}{text}\n")
+                    dst.write(f"__bestand{spec.delimiter}__regel{spec.delimiter}{text}\n")
                 else:
                     prep.records += 1
-                    dst.write(f"{line_no}{spec.delimiter}{text}\n")
+                    dst.write(f"{index}{spec.delimiter}{line_no}{spec.delimiter}{text}\n")
     prep.sha256 = sha.hexdigest()
     if prep.problem is None and utf8_valid and utf8_evidence is not None:
         prep.problem = _encoding_problem(
@@ -478,7 +485,7 @@ def _xlsx_cell(value: object, decimal: str) -> str:
     return str(value)
 
 
-def _prepare_xlsx(path: Path, contract: Contract, staged: Path) -> _Prepared:
+def _prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int = 0) -> _Prepared:
     """Hash the workbook and write its sheet as a normalised CSV copy (same shape as :func:`_prepare_csv`).
 
     The header is the first row holding the contract's ``header_contains`` column (title lines above it are
@@ -488,7 +495,7 @@ def _prepare_xlsx(path: Path, contract: Contract, staged: Path) -> _Prepared:
 
     spec = contract.file
     st = path.stat()
-    prep = _Prepared(path=path, sha256=_hash_file(path), staged=staged, stat=(st.st_size, st.st_mtime))
+    prep = _Prepared(path=path, sha256=_hash_file(path), staged=staged, stat=(st.st_size, st.st_mtime), index=index)
     with path.open("rb") as src:
         head = src.read(8)
     prep.problem = _xlsx_magic_problem(head, contract)
@@ -527,14 +534,14 @@ def _prepare_xlsx(path: Path, contract: Contract, staged: Path) -> _Prepared:
                             header
                         )
                         header_line = buf.getvalue()
-                        writer.writerow(["__regel", *header])
+                        writer.writerow(["__bestand", "__regel", *header])
                     elif any(c.strip() for c in cells):
                         seen_rows += 1
                     continue
                 cells = (cells + [""] * width)[:width]
                 if any(c.strip() for c in cells):
                     prep.records += 1
-                    writer.writerow([row_no, *cells])
+                    writer.writerow([index, row_no, *cells])
     except Exception as exc:  # a truncated stream fails while reading rows
         prep.problem = _damaged_workbook(contract, exc)
         return prep
@@ -623,15 +630,17 @@ def _table_rows(con: duckdb.DuckDBPyConnection, dataset_ref: str) -> int | None:
     return int(con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0])
 
 
-def _stage(con: duckdb.DuckDBPyConnection, prep: _Prepared, contract: Contract) -> None:
-    """Read the normalised copy into temp table ``src`` (+ structural rejects in ``rej``)."""
+def _stage(con: duckdb.DuckDBPyConnection, preps: list[_Prepared], contract: Contract) -> None:
+    """Read the normalised copies of a batch (same header) into temp table ``src`` (+ structural rejects
+    in ``rej``); every record starts with its file number and line."""
     spec = contract.file
-    cols = {"__regel": "VARCHAR"} | {f"c{i}": "VARCHAR" for i in range(len(prep.header))}
+    cols = {"__bestand": "VARCHAR", "__regel": "VARCHAR"} | {f"c{i}": "VARCHAR" for i in range(len(preps[0].header))}
     columns_sql = "{" + ", ".join(f"{_lit(k)}: 'VARCHAR'" for k in cols) + "}"
+    files = ", ".join(_lit(str(p.staged)) for p in preps)
     for table in ("rej", "rej_scan"):  # read_csv creates these itself
         con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM read_csv({_lit(str(prep.staged))},
+        f"""CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM read_csv([{files}],
             delim={_lit(spec.delimiter)}, quote={_lit(spec.quote)}, escape={_lit(spec.quote)},
             header=true, columns={columns_sql}, auto_detect=false, all_varchar=true,
             new_line='\\n', comment='', skip=0, encoding='utf-8', null_padding=false,
@@ -745,11 +754,13 @@ def _file_constant(col: ColumnSpec, contract: Contract, groups: dict[str, str], 
 
 @dataclass
 class _Plan:
-    """Everything the SQL of one file needs besides the contract."""
+    """Everything the SQL of one batch of files needs besides the contract.
+
+    Values that come from a file's name (period, gemeente, ...) live in temp table ``files``
+    (``__bestand``, ``__file_end`` and ``k_<target>``), joined to the records by file number.
+    """
 
     colmap: dict[str, str]  # source header (lower) -> staged column, e.g. 'c3'
-    constants: dict[str, Any]  # file-derived target -> value
-    file_end: date
     this_month: date
     refs: set[str]  # reference datasets usable for checks/mapping
 
@@ -766,6 +777,11 @@ class _Layers:
     skips: list[str] = field(default_factory=list)
 
 
+def _file_targets(contract: Contract) -> list[str]:
+    """Targets whose value comes from the file name."""
+    return [c.target for c in contract.columns if c.derive and c.derive.kind in ("file_period", "file_group")]
+
+
 def _typed_sql(contract: Contract, plan: _Plan, n_cols: int) -> str:
     """SQL of temp table ``typed``: per record the typed targets, a skip flag and its errors (or NULL).
 
@@ -773,7 +789,7 @@ def _typed_sql(contract: Contract, plan: _Plan, n_cols: int) -> str:
     t5 one error column per check (e_*); only rows with an error build the error list.
     """
     lay = _Layers(skips=["__empty"])
-    lay.trimmed = ["CAST(__regel AS BIGINT) AS __regel"]
+    lay.trimmed = ["f.*", "CAST(__regel AS BIGINT) AS __regel"]
     lay.trimmed += [f"{_clean(staged)} AS {_ident('s_' + src)}" for src, staged in plan.colmap.items()]
     all_cells = ", ".join(f"c{i}" for i in range(n_cols))
     lay.trimmed.append(f"{_clean(f'concat_ws({_lit(chr(31))}, {all_cells})')} IS NULL AS __empty")
@@ -793,6 +809,7 @@ def _typed_sql(contract: Contract, plan: _Plan, n_cols: int) -> str:
     exclude = ["__empty"] + [_ident("s_" + k) for k in plan.colmap]
     exclude += [_ident("n_" + c.target) for c in contract.columns if c.source and c.source.lower() in plan.colmap]
     exclude += [f"e_{i}" for i in range(len(lay.errors))]
+    exclude += [_ident("k_" + target) for target in _file_targets(contract)]
     empty_list = "CAST(NULL AS STRUCT(kolom VARCHAR, waarde VARCHAR, reden VARCHAR)[])"
     errors = (
         f"CASE WHEN {any_error} IS NULL THEN {empty_list} "
@@ -804,7 +821,8 @@ def _typed_sql(contract: Contract, plan: _Plan, n_cols: int) -> str:
     t4 = f"SELECT * REPLACE ({', '.join(lay.derived)}) FROM t3" if lay.derived else "SELECT * FROM t3"
     t5 = ", ".join(["*", *err_cols])
     return f"""
-        WITH t1 AS (SELECT {", ".join(lay.trimmed)} FROM src),
+        WITH t1 AS (SELECT {", ".join(lay.trimmed)} FROM src
+                    JOIN files f ON f.__bestand = CAST(src.__bestand AS INTEGER)),
         t2 AS (SELECT {t2} FROM t1),
         t3 AS (SELECT *, {" OR ".join(lay.skips)} AS __skip, {hnr_sql} AS __huisnummer,
                       {", ".join(lay.typed)} FROM t2),
@@ -816,7 +834,7 @@ def _typed_sql(contract: Contract, plan: _Plan, n_cols: int) -> str:
 def _target_sql(col: ColumnSpec, contract: Contract, plan: _Plan, lay: _Layers) -> str:
     """Typed-value SQL of one target; adds its normalisation, error and skip SQL to ``lay``."""
     if col.derive and col.derive.kind in ("file_period", "file_group"):
-        return f"CAST({_lit(plan.constants[col.target])} AS {col.sql_type})"
+        return f"CAST({_ident('k_' + col.target)} AS {col.sql_type})"
     key = (col.source or "").lower()
     if not col.source or key not in plan.colmap:  # derived later, or an optional column that is absent
         return f"CAST(NULL AS {col.sql_type})"
@@ -862,13 +880,13 @@ def _derived_and_row_checks(contract: Contract, plan: _Plan, lay: _Layers) -> No
         month = f"CAST(date_trunc('month', {target}) AS DATE)"
         source = _source_of(contract, period.row_column)
         rules = [
-            (f"{month} < {_lit(period.earliest)}", f"period before {period.earliest:%Y-%m}"),
-            (f"{month} > {_lit(plan.this_month)}", "period in the future"),
+            (f"{month} < {_lit(period.earliest)}", _lit(f"period before {period.earliest:%Y-%m}")),
+            (f"{month} > {_lit(plan.this_month)}", _lit("period in the future")),
         ]
         if period.row_not_after_file:
-            after = f"period after the file's period ({plan.file_end:%Y-%m})"
-            rules.append((f"{month} > {_lit(plan.file_end)}", after))
-        whens = " ".join(f"WHEN {c} THEN {_lit(r)}" for c, r in rules)
+            after = "'period after the file''s period (' || strftime(__file_end, '%Y-%m') || ')'"
+            rules.append((f"{month} > __file_end", after))
+        whens = " ".join(f"WHEN {c} THEN {r}" for c, r in rules)
         waarde = _raw_text(contract, plan, source) or f"strftime({target}, '%Y-%m')"
         lay.errors.append((source, waarde, f"CASE {whens} END"))
     for check in contract.checks:
@@ -899,16 +917,18 @@ STRUCTURE_REASONS = {
 
 
 def _build_bad_and_final(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
-    """Temp tables ``bad`` (regel, kolom, waarde, reden, counts_as_bad) and ``final`` (rows to load)."""
+    """Temp tables ``bad`` (__bestand, regel, kolom, waarde, reden, counts_as_bad) and ``accepted``."""
     delim = contract.file.delimiter
     reasons = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in STRUCTURE_REASONS.items())
     value_targets = [c.target for c in contract.columns if not (c.derive and c.derive.kind == "address_mapping")]
     keys = list(contract.keys)
     key_sources = ", ".join(_source_of(contract, k) for k in keys)
     row_struct = "{" + ", ".join(f"{_lit(t)}: {_ident(t)}" for t in value_targets) + ", '__h': __huisnummer}"
-    key_cols = ", ".join(_ident(k) for k in keys)
+    key_cols = ", ".join(["__bestand", *(_ident(k) for k in keys)])
     key_text = " || ', ' || ".join(f"{_lit(k + '=')} || coalesce(CAST(c.{_ident(k)} AS VARCHAR), '')" for k in keys)
-    join = " AND ".join(f"g.{_ident(k)} IS NOT DISTINCT FROM c.{_ident(k)}" for k in keys)
+    join = " AND ".join(
+        ["g.__bestand = c.__bestand", *(f"g.{_ident(k)} IS NOT DISTINCT FROM c.{_ident(k)}" for k in keys)]
+    )
     con.execute("CREATE OR REPLACE TEMP TABLE cand AS SELECT * FROM typed WHERE NOT __skip AND __errors IS NULL")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE grp AS
@@ -919,15 +939,16 @@ def _build_bad_and_final(con: duckdb.DuckDBPyConnection, contract: Contract) -> 
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE bad AS
-        SELECT __regel AS regel, e.kolom, e.waarde, e.reden, true AS counts_as_bad
-        FROM (SELECT __regel, unnest(__errors) AS e FROM typed WHERE NOT __skip AND __errors IS NOT NULL)
+        SELECT __bestand, __regel AS regel, e.kolom, e.waarde, e.reden, true AS counts_as_bad
+        FROM (SELECT __bestand, __regel, unnest(__errors) AS e FROM typed WHERE NOT __skip AND __errors IS NOT NULL)
         UNION ALL
-        SELECT coalesce(TRY_CAST(split_part(csv_line, {_lit(delim)}, 1) AS BIGINT), line) AS regel,
+        SELECT TRY_CAST(split_part(csv_line, {_lit(delim)}, 1) AS INTEGER) AS __bestand,
+               TRY_CAST(split_part(csv_line, {_lit(delim)}, 2) AS BIGINT) AS regel,
                NULL AS kolom, NULL AS waarde,
                coalesce(CASE error_type {reasons} END, lower(error_type)) AS reden, true AS counts_as_bad
         FROM rej
         UNION ALL
-        SELECT c.__regel, {_lit(key_sources)},
+        SELECT c.__bestand, c.__regel, {_lit(key_sources)},
                NULL,
                CASE WHEN g.__nd = 1 THEN 'exact duplicate of line ' || g.__first || ' (kept once)'
                     ELSE 'conflicting duplicate key (' || {key_text}
@@ -938,7 +959,7 @@ def _build_bad_and_final(con: duckdb.DuckDBPyConnection, contract: Contract) -> 
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE accepted AS SELECT * FROM cand
-           WHERE __regel NOT IN (SELECT regel FROM bad WHERE regel IS NOT NULL)"""
+           ANTI JOIN (SELECT __bestand, regel AS __regel FROM bad WHERE regel IS NOT NULL) USING (__bestand, __regel)"""
     )
 
 
@@ -965,19 +986,24 @@ def _address_reference(con: duckdb.DuckDBPyConnection, ref: str) -> None:
     con.execute("DROP TABLE ref_newest")
 
 
-def _build_mapping(con: duckdb.DuckDBPyConnection, contract: Contract, plan: _Plan) -> int | None:
-    """Create temp table ``final`` (rows to load, mapped to areas); returns the rows not mapped to the
-    reference geography (None when the dataset is not mapped or its reference is not available)."""
-    unmapped = _map_addresses(con, contract, plan)
-    geography = "cbs/kerncijfers"
+def _build_mapping(con: duckdb.DuckDBPyConnection, contract: Contract, plan: _Plan) -> dict[int, int] | None:
+    """Create temp table ``final`` (rows to load, mapped to areas); returns per file number the rows not
+    mapped to the reference geography (None when the dataset is not mapped or its reference is missing)."""
+    mapped = _map_addresses(con, contract, plan)
     if contract.area_mapping and contract.area_mapping.reference in plan.refs:
-        unmapped = _map_buurtcodes(con, contract)
-    elif contract.reference_geography and geography in plan.refs:
+        mapped = _map_buurtcodes(con, contract)
+    elif contract.reference_geography and "cbs/kerncijfers" in plan.refs:
         _reference_geography(con)
         column = _ident(contract.reference_geography)
-        found = con.execute(f"SELECT count(*) FROM final WHERE {column} NOT IN (SELECT code FROM ref_geo)").fetchone()
-        unmapped = int(found[0]) if found else 0
-    return unmapped
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE final AS
+                SELECT *, {column} NOT IN (SELECT code FROM ref_geo) AS __unmapped FROM final"""
+        )
+        mapped = True
+    if not mapped:
+        return None
+    rows = con.execute("SELECT __bestand, count(*) FILTER (__unmapped) FROM final GROUP BY ALL").fetchall()
+    return {int(b): int(n) for b, n in rows}
 
 
 def _reference_geography(con: duckdb.DuckDBPyConnection) -> None:
@@ -997,7 +1023,7 @@ def _reference_geography(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _map_buurtcodes(con: duckdb.DuckDBPyConnection, contract: Contract) -> int:
+def _map_buurtcodes(con: duckdb.DuckDBPyConnection, contract: Contract) -> bool:
     """Wijk of a delivered buurt code: its own wijk when the buurt is in the reference geography
     ('buurtcode'); for a buurt code of an older geography the wijk its digits name, when that wijk still
     exists ('wijk_uit_buurtcode'); otherwise not mapped ('niet_gekoppeld', wijk NULL, counted)."""
@@ -1021,15 +1047,15 @@ def _map_buurtcodes(con: duckdb.DuckDBPyConnection, contract: Contract) -> int:
             FROM final)
         SELECT * EXCLUDE (__wijk, __methode){replace_sql}, __methode = 'niet_gekoppeld' AS __unmapped FROM m"""
     )
-    return int(con.execute("SELECT count(*) FROM final WHERE __unmapped").fetchone()[0])
+    return True
 
 
-def _map_addresses(con: duckdb.DuckDBPyConnection, contract: Contract, plan: _Plan) -> int | None:
-    """Create temp table ``final`` with buurt/wijk/method filled; returns unmapped rows (None: not mapped)."""
+def _map_addresses(con: duckdb.DuckDBPyConnection, contract: Contract, plan: _Plan) -> bool:
+    """Create temp table ``final`` with buurt/wijk/method filled (and ``__unmapped``); False: not mapped."""
     mapping = contract.address_mapping
     if mapping is None or mapping.reference not in plan.refs:
         con.execute("CREATE OR REPLACE TEMP TABLE final AS SELECT * FROM accepted")
-        return None
+        return False
     parts = {
         c.derive.part: c.target
         for c in contract.columns
@@ -1058,25 +1084,25 @@ def _map_addresses(con: duckdb.DuckDBPyConnection, contract: Contract, plan: _Pl
         LEFT JOIN (SELECT * FROM ref_majority WHERE pc6 IN (SELECT {pc6} FROM accepted)) m
                ON m.pc6 = a.{pc6}"""
     )
-    return int(con.execute("SELECT count(*) FROM final WHERE __unmapped").fetchone()[0])
+    return True
 
 
 def _file_level_checks(
-    con: duckdb.DuckDBPyConnection, contract: Contract, plan: _Plan, notes: list[str]
+    con: duckdb.DuckDBPyConnection, contract: Contract, constants: dict[str, Any], refs: set[str]
 ) -> FileProblem | None:
     """Checks on values that come from the file name (e.g. the gemeente code)."""
     for check in contract.checks:
         col = contract.column(check.column)
         if col.source:
             continue
-        value = plan.constants.get(check.column)
+        value = constants.get(check.column)
         if value is None:
             return FileProblem(
                 reason=f"{check.column} in the file name is not a valid code",
                 expected=f"a file name like {contract.file.name_example}",
                 fix="rename the file to the agreed pattern",
             )
-        if check.reference not in plan.refs:
+        if check.reference not in refs:
             continue
         ref_table = "raw_" + check.reference.replace("/", "__")
         found = con.execute(
@@ -1129,10 +1155,11 @@ def _period_problem(contract: Contract, text: str, span: tuple[date, date] | Non
     return None
 
 
-def _evaluate(
+def _precheck(
     con: duckdb.DuckDBPyConnection, contract: Contract, prep: _Prepared, refs: set[str], today: date
 ) -> _Outcome:
-    """All checks of one prepared file; leaves temp tables ``final`` and ``bad`` when the file is good."""
+    """Checks of one prepared file before its rows are read: name, period, bytes and header, codes in the
+    file name. A file without a problem goes on to :func:`_evaluate_batch`."""
     out = _Outcome(notes=list(prep.notes))
     groups, problem = _name_and_period(contract, prep.path.name)
     if problem:
@@ -1145,82 +1172,129 @@ def _evaluate(
     if out.problem:
         return out
     assert span is not None
-    lower = [h.lower() for h in prep.header]
     wanted = contract.source_columns()
-    colmap = {h: f"c{i}" for i, h in enumerate(lower) if h in wanted}
     ignored = [h for h in prep.header if h and h.lower() not in wanted]
     if ignored:
         out.notes.append(f"columns not in the contract were ignored: {', '.join(ignored)}")
-    constants = {
+    out.constants = {
         c.target: _file_constant(c, contract, groups, span[0])
         for c in contract.columns
         if c.derive and c.derive.kind in ("file_period", "file_group")
     }
-    plan = _Plan(colmap, constants, span[1], _month_start(today), refs)
+    out.file_end = span[1]
     for ref in contract.requires():
         if ref not in refs:
             out.notes.append(f"not checked: {ref} is not available (area codes / address mapping)")
-    out.problem = _file_level_checks(con, contract, plan, out.notes)
-    if out.problem:
-        return out
-    _stage(con, prep, contract)
-    _build_typed(con, contract, plan, len(prep.header))
-    _build_bad_and_final(con, contract)
-    out.rows_unmapped = _build_mapping(con, contract, plan)
-    return _count_rows(con, contract, out)
-
-
-def _count_rows(con: duckdb.DuckDBPyConnection, contract: Contract, out: _Outcome) -> _Outcome:
-    total, skipped = con.execute("SELECT count(*), count(*) FILTER (__skip) FROM typed").fetchone()
-    n_rej = con.execute("SELECT count(DISTINCT line) FROM rej").fetchone()[0]
-    rejected, bad = con.execute(
-        "SELECT count(DISTINCT regel), count(DISTINCT regel) FILTER (counts_as_bad) FROM bad"
-    ).fetchone()
-    out.rows_total = int(total) + int(n_rej) - int(skipped)
-    out.rows_rejected = int(rejected)
-    out.rows_accepted = int(con.execute("SELECT count(*) FROM final").fetchone()[0])
-    if skipped:
-        out.notes.append(f"{skipped} row(s) skipped (empty rows or values the contract skips)")
-    limit = contract.file.max_bad_row_fraction
-    if out.rows_total and bad / out.rows_total > limit:
-        out.problem = FileProblem(
-            reason=f"too many bad rows: {bad} of {out.rows_total} ({100 * bad / out.rows_total:.1f} %) "
-            f"exceed the limit of {100 * limit:g} %",
-            expected=f"at most {100 * limit:g} % rows with problems",
-            fix="correct the rows listed in first_bad_rows (line numbers: header = line 1) and deliver again",
-            details={
-                "bad_rows": int(bad),
-                "rows": out.rows_total,
-                "reasons": _reason_counts(con),
-                "first_bad_rows": [b.__dict__ for b in _bad_rows(con, SAMPLE_ROWS)],
-            },
-        )
-    elif out.rows_total == 0:
-        out.problem = FileProblem(
-            reason="file has no data rows (only empty rows or rows the contract skips)",
-            expected="data rows below the header",
-            fix="deliver the export with its rows",
-        )
-    elif out.rows_accepted == 0:
-        out.problem = FileProblem(
-            reason="no row of the file can be loaded",
-            expected="data rows",
-            fix="see first_bad_rows",
-            details={"first_bad_rows": [b.__dict__ for b in _bad_rows(con, SAMPLE_ROWS)]},
-        )
+    out.problem = _file_level_checks(con, contract, out.constants, refs)
     return out
 
 
-def _reason_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _files_table(con: duckdb.DuckDBPyConnection, contract: Contract, items: list[tuple[_Prepared, _Outcome]]) -> None:
+    """Temp table ``files``: per file number its period end and the targets taken from its name."""
+    targets = [contract.column(t) for t in _file_targets(contract)]
+    names = ["__bestand", "__file_end", *(_ident("k_" + c.target) for c in targets)]
+    rows = []
+    for prep, out in items:
+        values = [f"CAST({prep.index} AS INTEGER)", f"CAST({_lit(out.file_end)} AS DATE)"]
+        values += [f"CAST({_lit(out.constants[c.target])} AS {c.sql_type})" for c in targets]
+        rows.append("(" + ", ".join(values) + ")")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE files AS SELECT * FROM (VALUES {', '.join(rows)}) v({', '.join(names)})")
+
+
+def _evaluate_batch(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    items: list[tuple[_Prepared, _Outcome]],
+    refs: set[str],
+    today: date,
+) -> None:
+    """Read and check the rows of files that passed :func:`_precheck` (all with the same header) in one
+    set of queries; fills each file's outcome and leaves temp tables ``final`` and ``bad`` keyed by
+    ``__bestand`` (the file number). One verdict per file: a bad file never takes the others down."""
+    header = [h.lower() for h in items[0][0].header]
+    wanted = contract.source_columns()
+    plan = _Plan({h: f"c{i}" for i, h in enumerate(header) if h in wanted}, _month_start(today), refs)
+    _files_table(con, contract, items)
+    _stage(con, [prep for prep, _ in items], contract)
+    _build_typed(con, contract, plan, len(header))
+    _build_bad_and_final(con, contract)
+    unmapped = _build_mapping(con, contract, plan)
+    _count_rows(con, contract, items, unmapped)
+
+
+def _count_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    items: list[tuple[_Prepared, _Outcome]],
+    unmapped: dict[int, int] | None,
+) -> None:
+    """Row counts per file and the verdict on the bad-row share."""
+    delim = _lit(contract.file.delimiter)
+    typed = _per_file(con, "SELECT __bestand, count(*), count(*) FILTER (__skip) FROM typed GROUP BY ALL")
+    rej = _per_file(
+        con,
+        f"SELECT TRY_CAST(split_part(csv_line, {delim}, 1) AS INTEGER), count(DISTINCT line) FROM rej GROUP BY ALL",
+    )
+    bad = _per_file(
+        con,
+        "SELECT __bestand, count(DISTINCT regel), count(DISTINCT regel) FILTER (counts_as_bad) FROM bad GROUP BY ALL",
+    )
+    final = _per_file(con, "SELECT __bestand, count(*) FROM final GROUP BY ALL")
+    limit = contract.file.max_bad_row_fraction
+    for prep, out in items:
+        i = prep.index
+        total, skipped = typed.get(i, (0, 0))
+        out.rows_total = int(total) + int(rej.get(i, (0,))[0]) - int(skipped)
+        out.rows_rejected, n_bad = bad.get(i, (0, 0))
+        out.rows_accepted = final.get(i, (0,))[0]
+        out.rows_unmapped = None if unmapped is None else unmapped.get(i, 0)
+        if skipped:
+            out.notes.append(f"{skipped} row(s) skipped (empty rows or values the contract skips)")
+        if out.rows_total and n_bad / out.rows_total > limit:
+            out.problem = FileProblem(
+                reason=f"too many bad rows: {n_bad} of {out.rows_total} ({100 * n_bad / out.rows_total:.1f} %) "
+                f"exceed the limit of {100 * limit:g} %",
+                expected=f"at most {100 * limit:g} % rows with problems",
+                fix="correct the rows listed in first_bad_rows (line numbers: header = line 1) and deliver again",
+                details={
+                    "bad_rows": int(n_bad),
+                    "rows": out.rows_total,
+                    "reasons": _reason_counts(con, i),
+                    "first_bad_rows": [b.__dict__ for b in _bad_rows(con, SAMPLE_ROWS, i)],
+                },
+            )
+        elif out.rows_total == 0:
+            out.problem = FileProblem(
+                reason="file has no data rows (only empty rows or rows the contract skips)",
+                expected="data rows below the header",
+                fix="deliver the export with its rows",
+            )
+        elif out.rows_accepted == 0:
+            out.problem = FileProblem(
+                reason="no row of the file can be loaded",
+                expected="data rows",
+                fix="see first_bad_rows",
+                details={"first_bad_rows": [b.__dict__ for b in _bad_rows(con, SAMPLE_ROWS, i)]},
+            )
+
+
+def _per_file(con: duckdb.DuckDBPyConnection, sql: str) -> dict[int, tuple[int, ...]]:
+    return {int(r[0]): tuple(int(v) for v in r[1:]) for r in con.execute(sql).fetchall() if r[0] is not None}
+
+
+def _reason_counts(con: duckdb.DuckDBPyConnection, bestand: int) -> dict[str, int]:
     rows = con.execute(
-        "SELECT reden, count(DISTINCT regel) FROM bad GROUP BY reden ORDER BY 2 DESC, 1 LIMIT 20"
+        "SELECT reden, count(DISTINCT regel) FROM bad WHERE __bestand = ? GROUP BY reden ORDER BY 2 DESC, 1 LIMIT 20",
+        [bestand],
     ).fetchall()
     return {r: int(n) for r, n in rows}
 
 
-def _bad_rows(con: duckdb.DuckDBPyConnection, limit: int) -> list[BadRow]:
+def _bad_rows(con: duckdb.DuckDBPyConnection, limit: int, bestand: int) -> list[BadRow]:
     rows = con.execute(
-        f"SELECT regel, kolom, waarde, reden FROM bad ORDER BY regel NULLS LAST, kolom LIMIT {int(limit)}"
+        "SELECT regel, kolom, waarde, reden FROM bad WHERE __bestand = ? "
+        f"ORDER BY regel NULLS LAST, kolom LIMIT {int(limit)}",
+        [bestand],
     ).fetchall()
     return [BadRow(line=r[0], column=r[1], value=r[2], reason=r[3]) for r in rows]
 
@@ -1276,47 +1350,62 @@ def _known_delivery(con: duckdb.DuckDBPyConnection, contract: Contract, sha: str
     return row[0] if row else None
 
 
-def _load(con: duckdb.DuckDBPyConnection, contract: Contract, prep: _Prepared, out: _Outcome, archive_rel: str) -> int:
-    """Insert rows, rejected rows and the delivery record in ONE transaction; returns the levering_id."""
+def _load_batch(
+    con: duckdb.DuckDBPyConnection, contract: Contract, good: list[tuple[_Prepared, _Outcome, str]]
+) -> list[int]:
+    """Insert the rows, rejected rows and delivery records of the good files of a batch in ONE transaction
+    (each file gets its own levering_id, in batch order); returns the levering_ids."""
     now = _now_utc()
-    name = prep.path.name
-    cols = [c.target for c in contract.columns]
-    col_sql = ", ".join(_ident(c) for c in cols)
+    cols = ", ".join(_ident(c.target) for c in contract.columns)
     con.execute("BEGIN TRANSACTION")
     try:
-        levering = int(con.execute("SELECT coalesce(max(levering_id), 0) + 1 FROM meta.leveringen").fetchone()[0])
+        first = int(con.execute("SELECT coalesce(max(levering_id), 0) + 1 FROM meta.leveringen").fetchone()[0])
+        leveringen = [first + k for k in range(len(good))]
+        values = ", ".join(
+            f"({prep.index}, {levering}, {_lit(prep.path.name)}, {_lit(prep.sha256)})"
+            for (prep, _, _), levering in zip(good, leveringen, strict=True)
+        )
         con.execute(
-            f"""INSERT INTO raw.{contract.raw_table} ({col_sql}, bron_bestand, bron_sha256, levering_id,
+            f"""CREATE OR REPLACE TEMP TABLE batch_lev AS
+                SELECT * FROM (VALUES {values}) v(__bestand, levering_id, bron_bestand, bron_sha256)"""
+        )
+        con.execute(
+            f"""INSERT INTO raw.{contract.raw_table} ({cols}, bron_bestand, bron_sha256, levering_id,
                 bron_regel, geladen_op)
-                SELECT {col_sql}, $1, $2, $3, __regel, $4 FROM final ORDER BY __regel""",
-            [name, prep.sha256, levering, now],
+                SELECT {cols}, l.bron_bestand, l.bron_sha256, l.levering_id, __regel, $1
+                FROM final JOIN batch_lev l USING (__bestand) ORDER BY l.levering_id, __regel""",
+            [now],
         )
         con.execute(
-            """INSERT INTO meta.afgewezen_rijen SELECT $1, $2, $3, $4, regel, kolom, waarde, reden, $5
-               FROM bad ORDER BY regel NULLS LAST, kolom""",
-            [contract.partner, contract.dataset, name, prep.sha256, now],
+            """INSERT INTO meta.afgewezen_rijen
+               SELECT $1, $2, l.bron_bestand, l.bron_sha256, regel, kolom, waarde, reden, $3
+               FROM bad JOIN batch_lev l USING (__bestand) ORDER BY l.levering_id, regel NULLS LAST, kolom""",
+            [contract.partner, contract.dataset, now],
         )
-        con.execute(
+        con.executemany(
             "INSERT INTO meta.leveringen VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             [
-                levering,
-                contract.partner,
-                contract.dataset,
-                name,
-                prep.sha256,
-                out.period,
-                out.rows_accepted,
-                out.rows_rejected,
-                out.rows_unmapped or 0,
-                now,
-                archive_rel,
+                [
+                    levering,
+                    contract.partner,
+                    contract.dataset,
+                    prep.path.name,
+                    prep.sha256,
+                    out.period,
+                    out.rows_accepted,
+                    out.rows_rejected,
+                    out.rows_unmapped or 0,
+                    now,
+                    archive_rel,
+                ]
+                for (prep, out, archive_rel), levering in zip(good, leveringen, strict=True)
             ],
         )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return levering
+    return leveringen
 
 
 def _archive_path(s: Settings, contract: Contract, prep: _Prepared) -> Path:
@@ -1394,50 +1483,114 @@ def _available_refs(con: duckdb.DuckDBPyConnection, contract: Contract) -> set[s
     return {ref for ref in contract.requires() if (_table_rows(con, ref) or 0) > 0}
 
 
-def _ingest_file(
+BATCH_FILES = 100  # files validated and committed together (each keeps its own verdict)
+BATCH_RECORDS = 1_000_000  # ... up to about this many records
+
+
+@dataclass
+class _Batch:
+    """Files that passed :func:`_precheck`, with the same header, waiting to be validated together."""
+
+    header: tuple[str, ...] = ()
+    items: list[tuple[_Prepared, _Outcome]] = field(default_factory=list)
+    records: int = 0
+
+    def fits(self, prep: _Prepared) -> bool:
+        same = tuple(h.lower() for h in prep.header) == self.header
+        return not self.items or (same and len(self.items) < BATCH_FILES and self.records < BATCH_RECORDS)
+
+    def add(self, prep: _Prepared, out: _Outcome) -> None:
+        self.header = tuple(h.lower() for h in prep.header)
+        self.items.append((prep, out))
+        self.records += prep.records
+
+
+def _flush(
     con: duckdb.DuckDBPyConnection,
     s: Settings,
     contract: Contract,
-    path: Path,
-    refs: set[str],
+    batch: _Batch,
     report: IngestReport,
     log: logging.Logger | logging.LoggerAdapter[Any],
 ) -> None:
-    with tempfile.TemporaryDirectory(prefix="wijkbeeld-ingest-") as tmp:
-        prep = _prepare(path, contract, Path(tmp) / "staged.csv")
-        st = path.stat()
-        if (st.st_size, st.st_mtime) != prep.stat:
-            log.warning("%s: changed while being read; left in landing for the next run", path.name)
-            report.files_waiting.append(path.name)
-            return
-        archive = _archive_path(s, contract, prep)
-        known = _known_delivery(con, contract, prep.sha256)
-        if known is not None:
-            _archive(path, archive)
-            report.files_already_ingested.append(path.name)
-            log.info("%s: already ingested (levering %s); landing copy archived", path.name, known)
-            return
-        out = _evaluate(con, contract, prep, refs, _now_utc().date())
+    """Validate a batch, quarantine its bad files, load the good ones in one transaction, then archive."""
+    if not batch.items:
+        return
+    _evaluate_batch(con, contract, batch.items, set(contract.requires()), _now_utc().date())
+    good: list[tuple[_Prepared, _Outcome, str]] = []
+    for prep, out in batch.items:
         if out.problem:
-            q = _quarantine(con, s, contract, prep, out.problem)
-            report.files_quarantined.append(q)
-            log.warning("%s: quarantined: %s", path.name, out.problem.reason)
-            return
-        levering = _load(con, contract, prep, out, _relative(archive, s.home))
+            report.files_quarantined.append(_quarantine(con, s, contract, prep, out.problem))
+            log.warning("%s: quarantined: %s", prep.path.name, out.problem.reason)
+        else:
+            good.append((prep, out, _relative(_archive_path(s, contract, prep), s.home)))
+    leveringen = _load_batch(con, contract, good) if good else []
+    if good:
         pause_point("ingest")  # fault tests only: committed, not yet archived (the next run archives it)
-        _archive(path, archive)
-    report.files_ingested.append(path.name)
-    report.rows_accepted += out.rows_accepted
-    report.rows_rejected += out.rows_rejected
-    report.rows_unmapped += out.rows_unmapped or 0
-    log.info(
-        "%s: levering %s, %s rows accepted, %s rejected, %s unmapped",
-        path.name,
-        levering,
-        out.rows_accepted,
-        out.rows_rejected,
-        out.rows_unmapped or 0,
+    for (prep, out, _), levering in zip(good, leveringen, strict=True):
+        _archive(prep.path, _archive_path(s, contract, prep))
+        report.files_ingested.append(prep.path.name)
+        report.rows_accepted += out.rows_accepted
+        report.rows_rejected += out.rows_rejected
+        report.rows_unmapped += out.rows_unmapped or 0
+        log.info(
+            "%s: levering %s, %s rows accepted, %s rejected, %s unmapped",
+            prep.path.name,
+            levering,
+            out.rows_accepted,
+            out.rows_rejected,
+            out.rows_unmapped or 0,
+        )
+    for prep, _ in batch.items:
+        prep.staged.unlink(missing_ok=True)
+    batch.items, batch.records = [], 0
+
+
+def _ingest_files(
+    con: duckdb.DuckDBPyConnection,
+    s: Settings,
+    contract: Contract,
+    ready: list[Path],
+    report: IngestReport,
+    log: logging.Logger | logging.LoggerAdapter[Any],
+) -> None:
+    """Stream-prepare each file in order; files that pass the per-file checks are validated and loaded in
+    batches of consecutive files with the same header (few large queries instead of many small ones)."""
+    refs = set(contract.requires())  # all loaded (else we wait), and unchanged during this run
+    today = _now_utc().date()
+    seen: set[str] = set()
+    known_shas = dict(
+        con.execute(
+            "SELECT bron_sha256, min(levering_id) FROM meta.leveringen WHERE partner = ? AND dataset = ? GROUP BY ALL",
+            [contract.partner, contract.dataset],
+        ).fetchall()
     )
+    batch = _Batch()
+    with tempfile.TemporaryDirectory(prefix="wijkbeeld-ingest-") as tmp:
+        for index, path in enumerate(ready):
+            prep = _prepare(path, contract, Path(tmp) / f"{index}.csv", index)
+            st = path.stat()
+            if (st.st_size, st.st_mtime) != prep.stat or prep.sha256 in seen:
+                why = "changed while being read" if prep.sha256 not in seen else "same content as another file"
+                log.warning("%s: %s; left in landing for the next run", path.name, why)
+                report.files_waiting.append(path.name)
+                continue
+            known = known_shas.get(prep.sha256)
+            if known is not None:
+                _archive(path, _archive_path(s, contract, prep))
+                report.files_already_ingested.append(path.name)
+                log.info("%s: already ingested (levering %s); landing copy archived", path.name, known)
+                continue
+            seen.add(prep.sha256)
+            out = _precheck(con, contract, prep, refs, today)
+            if out.problem:
+                report.files_quarantined.append(_quarantine(con, s, contract, prep, out.problem))
+                log.warning("%s: quarantined: %s", path.name, out.problem.reason)
+                continue
+            if not batch.fits(prep):
+                _flush(con, s, contract, batch, report, log)
+            batch.add(prep, out)
+        _flush(con, s, contract, batch, report, log)
 
 
 def _last_delivery(con: duckdb.DuckDBPyConnection, contract: Contract) -> str | None:
@@ -1480,9 +1633,7 @@ def ingest_dataset(
             )
             report.files_waiting += [p.name for p in ready]
             ready = []
-        refs = set(contract.requires())  # all loaded (else we wait), and unchanged during this run
-        for path in ready:
-            _ingest_file(con, s, contract, path, refs, report, log)
+        _ingest_files(con, s, contract, ready, report, log)
         report.last_delivery = _last_delivery(con, contract)
         report.unmapped_by_period = unmapped_by_period(con, contract)
         report.freshness = freshness(con, contract, _now_utc().date())
@@ -1589,11 +1740,14 @@ def validate_file(path: Path, dataset: str | None = None) -> Verdict:
         _attach_references(con, notes)
         with tempfile.TemporaryDirectory(prefix="wijkbeeld-validate-") as tmp:
             prep = _prepare(path, contract, Path(tmp) / "staged.csv")
-            out = _evaluate(con, contract, prep, _available_refs(con, contract), _now_utc().date())
+            refs = _available_refs(con, contract)
+            out = _precheck(con, contract, prep, refs, _now_utc().date())
+            if out.problem is None:
+                _evaluate_batch(con, contract, [(prep, out)], refs, _now_utc().date())
             known = _known_delivery(con, contract, prep.sha256) if _has_meta(con) else None
             if known is not None:
                 notes.append(f"this exact file was already ingested (levering {known}): ingest changes nothing")
-            bad = _bad_rows(con, VERDICT_ROWS) if _has_table(con, "bad") and out.rows_total else []
+            bad = _bad_rows(con, VERDICT_ROWS, prep.index) if _has_table(con, "bad") and out.rows_total else []
     finally:
         con.close()
     verdict = Verdict(
