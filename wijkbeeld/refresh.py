@@ -112,6 +112,7 @@ def _run(s: Settings) -> RefreshOutcome:
         recovered = recover(s)
     except PublishError as exc:
         raise RefreshError(str(exc)) from exc
+    recovered += remove_stale_temp_dirs()
     for line in recovered:
         LOG.warning("recovered from an interrupted run: %s", line)
     secure_private_files(s)
@@ -171,6 +172,27 @@ def _notify_error(s: Settings, message: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------ housekeeping
+
+
+STALE_TEMP_PREFIXES = ("wijkbeeld-ingest-", "wijkbeeld-validate-", "wijkbeeld-dbt-docs-")
+STALE_TEMP_HOURS = 6
+
+
+def remove_stale_temp_dirs(now: float | None = None) -> list[str]:
+    """Delete what a killed ingest left in the system temp folder: decoded copies of partner files, which may
+    hold personal data. Only folders of ours older than ``STALE_TEMP_HOURS`` (a live run's are younger)."""
+    import tempfile
+
+    cutoff = (now or time.time()) - STALE_TEMP_HOURS * 3600
+    removed = []
+    for path in Path(tempfile.gettempdir()).iterdir():
+        try:
+            if path.name.startswith(STALE_TEMP_PREFIXES) and path.is_dir() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path)
+                removed.append(f"removed stale temp folder {path}")
+        except OSError:  # another user's folder, or gone meanwhile
+            continue
+    return removed
 
 
 def secure_private_files(s: Settings) -> None:
