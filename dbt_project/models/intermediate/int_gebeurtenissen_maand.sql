@@ -1,7 +1,9 @@
--- Monthly event counts per wijk, source and category, with the months each source covers per wijk.
+-- Monthly counts per wijk, source and category, with the months each source covers per wijk.
 -- politie: the wijk rows as delivered (gemeente and buurt rows are not used: gemeente values are the sum
--- of their wijken). meldingen: counted per mapped wijk and month of the melding; a gemeente covers the
--- months it delivered a file for.
+-- of their wijken). meldingen, handhaving, brandweer: one per record, counted per mapped wijk and month.
+-- brandweer counts only incidents where a unit arrived (ter_plaatse); a Woningbrand also counts under
+-- 'Woningbrand rookmelder <status>' (for B02). corporatie: the quarter's values summed over PC6 codes
+-- and corporations, counted in the quarter's last month (one observation per quarter).
 with politie as (
     select
         'politie__misdrijven' as bron,
@@ -27,11 +29,56 @@ meldingen as (
         'gemeente__meldingen' as bron,
         categorie,
         wijkcode,
-        maand,
-        count(*) as aantal
+        maand
     from {{ ref('stg_gemeente__meldingen') }}
     where wijkcode is not null
-    group by categorie, wijkcode, maand
+    union all
+    select
+        'gemeente__handhaving' as bron,
+        feitcategorie as categorie,
+        wijkcode,
+        maand
+    from {{ ref('stg_gemeente__handhaving') }}
+    where wijkcode is not null
+    union all
+    select
+        'brandweer__incidenten' as bron,
+        incidentsoort as categorie,
+        wijkcode,
+        maand
+    from {{ ref('stg_brandweer__incidenten') }}
+    where wijkcode is not null and ter_plaatse
+    union all
+    select
+        'brandweer__incidenten' as bron,
+        'Woningbrand rookmelder ' || rookmelder as categorie,
+        wijkcode,
+        maand
+    from {{ ref('stg_brandweer__incidenten') }}
+    where
+        wijkcode is not null and ter_plaatse
+        and incidentsoort = 'Woningbrand' and rookmelder is not null
+),
+
+corporatie_lang as (
+    {{ kolommen_lang(ref('stg_corporatie__signalen'),
+        ['verhuureenheden', 'overlastmeldingen', 'woningvervuiling', 'huurachterstand_2mnd', 'ontruimingen',
+         'mutaties'],
+        ['wijkcode', 'kwartaal_eind']) }}
+),
+
+corporatie as (
+    select
+        'corporatie__signalen' as bron,
+        categorie,
+        wijkcode,
+        kwartaal_eind as maand,
+        sum(aantal) as aantal,
+        -- an empty cell is withheld by the corporation, never zero
+        max(case when aantal is null then 1 else 0 end) = 1 as achtergehouden
+    from corporatie_lang
+    where wijkcode is not null
+    group by categorie, wijkcode, kwartaal_eind
 )
 
 select
@@ -52,6 +99,18 @@ select
     categorie,
     wijkcode,
     maand,
-    aantal,
+    count(*) as aantal,
     false as achtergehouden
 from meldingen
+group by bron, categorie, wijkcode, maand
+
+union all
+
+select
+    bron,
+    categorie,
+    wijkcode,
+    maand,
+    aantal,
+    achtergehouden
+from corporatie

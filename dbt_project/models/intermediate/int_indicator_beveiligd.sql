@@ -1,12 +1,14 @@
 -- Disclosure control on every value (domain.md, "Disclosure control"):
--- 1. missing values keep their source status (geen_data, niet_geleverd);
+-- 1. no delivery: geen_data;
 -- 2. a noemer below the indicator's minimum_noemer: te_kleine_noemer (decided on the public noemer, so
---    the status itself says nothing about the teller);
--- 3. a teller in the disclosure range (standaard 1-4, gevoelig 0-9): onderdrukt;
--- 4. complementary suppression: where a gemeente total is published and exactly one wijk of that gemeente
---    hides a teller in the disclosure range, the published wijk with the next smallest teller is
---    suppressed too (or, when there is none, the gemeente total), so no hidden teller can be derived by
---    subtraction.
+--    the status itself says nothing about the teller; for estimates: the number of respondents);
+-- 3. a value withheld by the source: niet_geleverd;
+-- 4. a teller in the disclosure range (standaard 1-4, gevoelig 0-9; a mean over quarters counts by its
+--    rounded-up size, i.e. below 5 or below 10): onderdrukt;
+-- 5. complementary suppression: where a gemeente total is published and its hidden wijken (one
+--    suppressed wijk, possibly beside hidden wijken with teller 0) add up to a value in the disclosure
+--    range, the published wijk with the next smallest teller is suppressed too (or, when there is none,
+--    the gemeente total), so no hidden teller can be derived by subtraction.
 with catalogus as (
     select
         indicator_code,
@@ -18,17 +20,20 @@ with catalogus as (
 primair as (
     select
         t.*,
+        -- a teller of 0 out of a noemer of 0 (e.g. no corporatie dwellings) describes nobody
         t.teller is not null
+        and coalesce(t.noemer, 1) > 0
         and (
-            (c.privacy_klasse = 'gevoelig' and t.teller between 0 and 9)
-            or (c.privacy_klasse <> 'gevoelig' and t.teller between 1 and 4)
+            (c.privacy_klasse = 'gevoelig' and t.teller >= 0 and t.teller < 10)
+            or (c.privacy_klasse <> 'gevoelig' and t.teller > 0 and t.teller < 5)
         ) as in_onthullingsbereik,
         case
-            when t.bron_status is not null then t.bron_status
+            when t.bron_status = 'geen_data' then t.bron_status
             when t.noemer is not null and t.noemer < c.minimum_noemer then 'te_kleine_noemer'
+            when t.bron_status is not null then t.bron_status
             when
-                (c.privacy_klasse = 'gevoelig' and t.teller between 0 and 9)
-                or (c.privacy_klasse <> 'gevoelig' and t.teller between 1 and 4)
+                (c.privacy_klasse = 'gevoelig' and t.teller >= 0 and t.teller < 10)
+                or (c.privacy_klasse <> 'gevoelig' and t.teller > 0 and t.teller < 5)
                 then 'onderdrukt'
             else 'ok'
         end as status
@@ -36,19 +41,25 @@ primair as (
     inner join catalogus as c on t.indicator_code = c.indicator_code
 ),
 
+-- What subtraction reveals: gemeente total minus its published wijken = the sum of the hidden tellers.
 verborgen_per_gemeente as (
     select
         w.gemeentecode,
         w.indicator_code,
         w.periode,
         w.periode_type,
-        count(*) as aantal_verborgen,
+        max(c.privacy_klasse) as privacy_klasse,
+        sum(w.teller) as verborgen_som,
         max(case when w.in_onthullingsbereik then 1 else 0 end) as onthullend
     from primair as w
+    inner join catalogus as c on w.indicator_code = c.indicator_code
     where w.niveau = 'wijk' and w.status in ('onderdrukt', 'te_kleine_noemer')
     group by w.gemeentecode, w.indicator_code, w.periode, w.periode_type
 ),
 
+-- A secondary suppression is needed where the gemeente total is published, some hidden wijk is in the
+-- disclosure range and the hidden tellers add up to a value in the disclosure range (this covers the
+-- spec's case of exactly one suppressed wijk, and a suppressed wijk next to a hidden wijk with teller 0).
 secundair_nodig as (
     select v.*
     from verborgen_per_gemeente as v
@@ -58,9 +69,16 @@ secundair_nodig as (
             and v.indicator_code = g.indicator_code
             and v.periode = g.periode
             and v.periode_type = g.periode_type
-    where g.status = 'ok' and v.aantal_verborgen = 1 and v.onthullend = 1
+    where
+        g.status = 'ok'
+        and v.onthullend = 1
+        and (
+            (v.privacy_klasse = 'gevoelig' and v.verborgen_som < 10)
+            or (v.privacy_klasse <> 'gevoelig' and v.verborgen_som < 5)
+        )
 ),
 
+-- The published wijk with the smallest teller that lifts the hidden sum out of the disclosure range.
 kandidaten as (
     select
         w.gebiedcode,
@@ -79,7 +97,12 @@ kandidaten as (
             and w.indicator_code = s.indicator_code
             and w.periode = s.periode
             and w.periode_type = s.periode_type
-    where w.niveau = 'wijk' and w.status = 'ok'
+    where
+        w.niveau = 'wijk' and w.status = 'ok'
+        and (
+            (s.privacy_klasse = 'gevoelig' and s.verborgen_som + w.teller >= 10)
+            or (s.privacy_klasse <> 'gevoelig' and s.verborgen_som + w.teller >= 5)
+        )
 ),
 
 secundair as (
@@ -92,7 +115,7 @@ secundair as (
     from kandidaten
     where volgorde = 1
     union all
-    -- ... or the gemeente total itself when no other wijk is published
+    -- ... or the gemeente total itself when no published wijk can protect the hidden ones
     select
         s.gemeentecode as gebiedcode,
         s.indicator_code,
@@ -119,6 +142,9 @@ select
     p.gemeentecode,
     p.teller,
     p.noemer,
+    p.waarde_geleverd,
+    p.ondergrens,
+    p.bovengrens,
     case when s.gebiedcode is not null then 'onderdrukt' else p.status end as status,
     s.gebiedcode is not null as secundair_onderdrukt
 from primair as p

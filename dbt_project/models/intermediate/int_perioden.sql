@@ -1,6 +1,6 @@
 -- The published periods: complete calendar years ('jaar') and the rolling 12 months ('12mnd') ending
--- with the last month that every delivering monthly source covers (plus the same window a year earlier,
--- for the change against last year).
+-- with the last month that every delivering monthly source covers (politie, meldingen, handhaving,
+-- brandweer; plus the same window a year earlier, for the change against last year).
 with maanden as (
     select
         'politie__misdrijven' as bron,
@@ -16,6 +16,16 @@ with maanden as (
         'gemeente__meldingen' as bron,
         bestand_maand as maand
     from {{ ref('stg_gemeente__meldingen') }}
+    union all
+    select
+        'gemeente__handhaving' as bron,
+        maand
+    from {{ ref('stg_gemeente__handhaving') }}
+    union all
+    select
+        'brandweer__incidenten' as bron,
+        bestand_maand as maand
+    from {{ ref('stg_brandweer__incidenten') }}
 ),
 
 per_bron as (

@@ -17,6 +17,7 @@ waarden as (
         c.noemer_kolom is not null as is_verhouding,
         case
             when b.status <> 'ok' then null
+            when b.waarde_geleverd is not null then b.waarde_geleverd
             when c.noemer_kolom is null then b.teller
             when b.noemer > 0 then b.teller / b.noemer * c.schaal
         end as waarde_exact
@@ -31,6 +32,7 @@ regio as (
         t.periode_type,
         case
             when t.bron_status is not null then null
+            when t.waarde_geleverd is not null then t.waarde_geleverd
             when c.noemer_kolom is null then t.teller
             when t.noemer > 0 then t.teller / t.noemer * c.schaal
         end as regio_waarde
@@ -75,18 +77,19 @@ gescoord as (
 ),
 
 rangen as (
-    -- 1 = the least favourable wijk (highest value, or lowest where higher is better)
+    -- 1 = the least favourable wijk (or gemeente) of the region: the highest value, or the lowest where
+    -- higher is better. Wijken are ranked among the wijken, gemeenten among the gemeenten.
     select
         gebiedcode,
         indicator_code,
         periode,
         periode_type,
         rank() over (
-            partition by indicator_code, periode, periode_type
+            partition by niveau, indicator_code, periode, periode_type
             order by case when polariteit = -1 then -waarde_exact else waarde_exact end desc
         ) as rang_in_regio
     from waarden
-    where niveau = 'wijk' and status = 'ok'
+    where niveau in ('wijk', 'gemeente') and status = 'ok'
 ),
 
 vorig as (
@@ -109,8 +112,8 @@ select
     case when g.status = 'ok' then cast(round(g.teller / 5.0, 0) * 5 as bigint) end as teller,
     g.noemer,
     round(g.waarde_exact, 1) as waarde,
-    cast(null as double) as ondergrens,
-    cast(null as double) as bovengrens,
+    case when g.status = 'ok' then round(g.ondergrens, 1) end as ondergrens,
+    case when g.status = 'ok' then round(g.bovengrens, 1) end as bovengrens,
     round(g.regio_waarde, 1) as regio_waarde,
     case
         when g.is_verhouding and g.regio_waarde > 0 then round(100 * g.waarde_exact / g.regio_waarde, 1)

@@ -18,6 +18,24 @@ with gebruikt as (
         levering_id,
         bestand_maand as maand
     from {{ ref('stg_gemeente__meldingen') }}
+    union
+    select distinct
+        'gemeente__handhaving' as bron,
+        levering_id,
+        maand
+    from {{ ref('stg_gemeente__handhaving') }}
+    union
+    select distinct
+        'brandweer__incidenten' as bron,
+        levering_id,
+        maand
+    from {{ ref('stg_brandweer__incidenten') }}
+    union
+    select distinct
+        'corporatie__signalen' as bron,
+        levering_id,
+        kwartaal_eind as maand
+    from {{ ref('stg_corporatie__signalen') }}
 ),
 
 per_periode as (
@@ -33,6 +51,12 @@ per_periode as (
         periode,
         periode_type
     from {{ ref('int_kerncijfers_per_periode') }}
+    union
+    select distinct
+        levering_id,
+        periode,
+        periode_type
+    from {{ ref('int_enquete_per_periode') }}
 )
 
 select

@@ -6,20 +6,34 @@ with waarden as (
         f.periode,
         f.periode_type,
         f.waarde,
+        f.ondergrens,
+        f.bovengrens,
         f.z_score,
         f.status,
+        b.teller as teller_exact,
+        b.noemer,
         p.vorige_periode
     from {{ ref('fct_indicator_waarde') }} as f
     inner join {{ ref('int_perioden') }} as p
         on f.periode = p.periode and f.periode_type = p.periode_type
+    inner join {{ ref('int_indicator_beveiligd') }} as b
+        on
+            f.gebiedcode = b.gebiedcode
+            and f.indicator_code = b.indicator_code
+            and f.periode = b.periode
+            and f.periode_type = b.periode_type
 ),
 
 met_vorig as (
     select
         w.*,
         v.waarde as waarde_vorig,
+        v.ondergrens as ondergrens_vorig,
+        v.bovengrens as bovengrens_vorig,
         v.z_score as z_vorig,
-        v.status as status_vorig
+        v.status as status_vorig,
+        v.teller_exact as teller_vorig,
+        v.noemer as noemer_vorig
     from waarden as w
     inner join waarden as v
         on
@@ -29,23 +43,48 @@ met_vorig as (
             and w.vorige_periode = v.periode
 ),
 
--- S_STIJGING: an index indicator rose by >= 1.0 z-score against the same period a year earlier.
-stijging as (
-    select
-        m.gebiedcode,
-        m.periode,
-        m.periode_type,
-        {{ dbt.listagg(
-            "m.indicator_code || ' z ' || cast(round(m.z_vorig, 2) as varchar) || ' -> '
-             || cast(round(m.z_score, 2) as varchar)",
-            "'; '", "order by m.indicator_code") }} as onderbouwing
+-- S_STIJGING: an index indicator rose by >= 1.0 z-score against the same period a year earlier. With
+-- about 30 indicators for every wijk, chance alone gives many such rises, so a rise counts only when
+-- the wijk now stands out (z >= 1.0) and the change is larger than its sampling noise (3 standard
+-- errors): Poisson for counts (teller), non-overlapping 95 % intervals for estimates that have one, the
+-- binomial standard error for survey percentages without an interval.
+stijging_rijen as (
+    select m.*
     from met_vorig as m
     inner join {{ ref('indicator_catalogus') }} as c on m.indicator_code = c.indicator_code
     where
         c.in_index
         and m.status = 'ok' and m.status_vorig = 'ok'
         and m.z_score - m.z_vorig >= 1.0
-    group by m.gebiedcode, m.periode, m.periode_type
+        and m.z_score >= 1.0
+        and case
+            when m.teller_exact is not null and m.teller_vorig is not null
+                then abs(m.teller_exact - m.teller_vorig) >= 3 * sqrt(m.teller_exact + m.teller_vorig)
+            when m.ondergrens is not null and m.ondergrens_vorig is not null
+                then m.ondergrens > m.bovengrens_vorig or m.bovengrens < m.ondergrens_vorig
+            when c.eenheid = '%' and m.noemer > 0 and m.noemer_vorig > 0
+                then
+                    abs(m.waarde - m.waarde_vorig)
+                    >= 3 * sqrt(
+                        m.waarde * (100 - m.waarde) / m.noemer
+                        + m.waarde_vorig * (100 - m.waarde_vorig) / m.noemer_vorig
+                    )
+            else true
+        end
+),
+
+stijging as (
+    select
+        gebiedcode,
+        periode,
+        periode_type,
+        {{ dbt.listagg(
+            "indicator_code || ' z ' || cast(round(z_vorig, 2) as varchar) || ' -> '
+             || cast(round(z_score, 2) as varchar) || ' (waarde ' || cast(waarde_vorig as varchar) || ' -> '
+             || cast(waarde as varchar) || ')'",
+            "'; '", "order by indicator_code") }} as onderbouwing
+    from stijging_rijen
+    group by gebiedcode, periode, periode_type
 ),
 
 -- S_STAPELING: three or more domains with score >= 1.0 at once.
@@ -138,7 +177,7 @@ select
     periode,
     periode_type,
     'S_STIJGING' as signaal_code,
-    'Sterke stijging van een indicator (z-score +1,0 of meer t.o.v. een jaar eerder)' as omschrijving,
+    'Sterke stijging van een indicator (z-score +1,0 of meer t.o.v. een jaar eerder, boven de ruis)' as omschrijving,
     onderbouwing
 from stijging
 union all
