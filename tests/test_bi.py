@@ -155,6 +155,13 @@ READER = textwrap.dedent(
 )
 
 
+def _set_epoch(control: Path, epoch: int) -> None:
+    """Replace the control file in one step, so a reader never reads it half-written."""
+    tmp = control.with_suffix(".tmp")
+    tmp.write_text(str(epoch))
+    os.replace(tmp, control)
+
+
 class Reader:
     """A reader process and the rounds it reported so far (pumped from its stdout by a thread)."""
 
@@ -196,7 +203,7 @@ def test_clients_querying_during_publishes_see_no_error_and_no_mixed_release(hom
     s = settings().ensure()
     releases = [publish_sample(s, variant=0).release.release_id]
     control = tmp_path / "epoch"
-    control.write_text("0")
+    _set_epoch(control, 0)
     script = tmp_path / "reader.py"
     script.write_text(READER, encoding="utf-8")
     readers = [Reader("sqlalchemy", s, control, script), Reader("parquet", s, control, script)]
@@ -209,11 +216,11 @@ def test_clients_querying_during_publishes_see_no_error_and_no_mixed_release(hom
             result = publish_sample(s, variant=variant)
             assert result.changed
             releases.append(result.release.release_id)
-            control.write_text(str(epoch))
+            _set_epoch(control, epoch)
             for reader in readers:
                 assert reader.wait_for_epoch(epoch).get("release_id") == releases[-1], reader.rounds[-1]
     finally:
-        control.write_text("-1")
+        _set_epoch(control, -1)
         for reader in readers:
             reader.proc.wait(timeout=60)
     for reader in readers:
