@@ -210,8 +210,10 @@ def test_wijk_page_compares_with_gemeente_and_region_and_explains_suppression(pu
 
 def test_wijk_page_lists_current_and_earlier_signals(published: Settings) -> None:
     html = _read(published, "wijk/WK074401.html")
-    assert "L04 3.0 -&gt; 3.5" in html
-    assert "Eerdere signalen" in html and "V01 z 0.1 -&gt; 1.4" in html
+    signal = re.search(r'<div class="sig" data-signaal="S_MELDINGSBEREIDHEID">(.*?)</div>', html).group(1)
+    assert "L04 3.0 -&gt; 3.5" in signal
+    assert "L01 Meldingen openbare ruimte per 1.000 inwoners" in signal  # the evidence's codes, named
+    assert "Signalen in andere perioden" in html and "V01 z 0.1 -&gt; 1.4" in html
 
 
 def test_pages_are_self_contained_and_escape_text(published: Settings) -> None:

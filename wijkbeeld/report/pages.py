@@ -70,6 +70,7 @@ footer { color: #666; font-size: .8rem; padding: 0 24px 24px; }
 """
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
+_INDICATOR_CODE = re.compile(r"\b[A-Z]\d{2}\b")  # V01, L04 ... as named in a signal's onderbouwing
 
 
 def wijk_filename(code: str) -> str:
@@ -366,11 +367,16 @@ def _wijk_signals(ctx: Context, wijk: Gebied) -> str:
     parts = ['<section id="signalen"><h2>Signalen</h2>']
     if not current:
         parts.append(f"<p>Geen signalen in {escape(ctx.labels.periode(ctx.periode))}.</p>")
+    names = {i.code: i.naam for i in ctx.data.indicatoren}
     for s in current:
+        evidence = str(s.get("onderbouwing") or "")
+        named = [f"{code} {names[code]}" for code in dict.fromkeys(_INDICATOR_CODE.findall(evidence)) if code in names]
+        legend = f'<br><span class="muted">{escape("; ".join(named))}</span>' if named else ""
         parts.append(
-            f'<div class="sig"><b>{escape(ctx.labels.signaal(str(s.get("signaal_code"))))}</b> – '
+            f'<div class="sig" data-signaal="{escape(str(s.get("signaal_code")))}">'
+            f"<b>{escape(ctx.labels.signaal(str(s.get('signaal_code'))))}</b> – "
             f"{escape(str(s.get('omschrijving') or ''))}<br>"
-            f'<span class="muted">Onderbouwing: {escape(str(s.get("onderbouwing") or ""))}</span></div>'
+            f"Onderbouwing: {escape(evidence)}{legend}</div>"
         )
     if earlier:
         items = "".join(
@@ -379,7 +385,7 @@ def _wijk_signals(ctx: Context, wijk: Gebied) -> str:
             f"{escape(str(s.get('onderbouwing') or ''))}</li>"
             for s in sorted(earlier, key=lambda s: str(s.get("periode")))
         )
-        parts.append(f"<h3>Eerdere signalen</h3><ul>{items}</ul>")
+        parts.append(f"<h3>Signalen in andere perioden</h3><ul>{items}</ul>")
     parts.append("</section>")
     return "".join(parts)
 
