@@ -105,7 +105,7 @@ def test_never_overwrites_an_existing_file(short_runs: dict[str, Path]) -> None:
 
 def test_rejects_unknown_scale_and_bad_months(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="scale"):
-        generate(tmp_path, scale="national")
+        generate(tmp_path, scale="planet")
     with pytest.raises(ValueError, match="YYYY-MM"):
         generate(tmp_path, start="2024-13")
     with pytest.raises(ValueError, match="start <= end"):

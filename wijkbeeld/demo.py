@@ -23,7 +23,9 @@ import pandas as pd
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
 GEOGRAPHY_YEAR = 2024
-SCALES = ("region",)
+SCALES = ("region", "national")
+# Default period per scale: the region four years, national five (wijkbeeld/demo_national.py).
+DEFAULT_PERIOD = {"region": ("2022-01", "2025-12"), "national": ("2021-01", "2025-12")}
 
 # Approximate 2024 inhabitants per gemeente: the synthetic wijken of a gemeente add up to this.
 INWONERS: dict[str, int] = {
@@ -189,12 +191,16 @@ class Geography:
 
 
 def generate(
-    landing: Path, *, seed: int = 2024, start: str = "2022-01", end: str = "2025-12", scale: str = "region"
+    landing: Path, *, seed: int = 2024, start: str | None = None, end: str | None = None, scale: str = "region"
 ) -> DemoSummary:
     """Write the demo partner extracts into ``landing/<partner>/<dataset>/`` (existing files are kept)."""
     if scale not in SCALES:
         raise ValueError(f"scale {scale!r} is not supported; choose one of: {', '.join(SCALES)}")
-    months = _months(start, end)
+    months = _months(start or DEFAULT_PERIOD[scale][0], end or DEFAULT_PERIOD[scale][1])
+    if scale == "national":
+        from wijkbeeld.demo_national import generate_national
+
+        return generate_national(Path(landing), seed=seed, months=months)
     geo = build_geography(seed)
     summary = DemoSummary()
     writer = _Writer(Path(landing), summary)
@@ -399,11 +405,11 @@ def _gemeente_factor(codes: pd.Series, rng: np.random.Generator) -> dict[str, fl
     return dict(zip(unique, np.clip(rng.lognormal(0.0, 0.15, len(unique)), 0.75, 1.25), strict=True))
 
 
-def _buurten(w: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _buurten(w: pd.DataFrame, rng: np.random.Generator, per_buurt: int = 2200) -> pd.DataFrame:
     """1-8 synthetic buurten per wijk (BU + wijk digits + 01..), with their 2024 kerncijfers."""
     rows = []
     for wijk in w.itertuples(index=False):
-        count = int(np.clip(np.ceil(wijk.inwoners / 2200), 1, 8))
+        count = int(np.clip(np.ceil(wijk.inwoners / per_buurt), 1, 8))
         parts = _apportion(int(wijk.inwoners), rng.dirichlet(np.full(count, 5.0)))
         short = _short_name(wijk.wijknaam)
         for i, inw in enumerate(parts):
@@ -429,7 +435,9 @@ def _buurten(w: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return b
 
 
-def _adressen(b: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _adressen(
+    b: pd.DataFrame, rng: np.random.Generator, pc4_ranges: dict[str, tuple[int, int]] = PC4_RANGES
+) -> pd.DataFrame:
     """One address per 2024 dwelling; PC6 of 10-30 addresses run across buurt borders inside a gemeente."""
     letters = [a + c for a in "ABCDEFGHJKLMNPRSTVWXZ" for c in "ABCDEFGHJKLMNPRSTVWXZ"]
     letters = np.array([pair for pair in letters if pair not in {"SA", "SD", "SS"}])
@@ -440,7 +448,7 @@ def _adressen(b: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         sizes = sizes[: np.searchsorted(np.cumsum(sizes), dwellings) + 1]
         sizes[-1] -= sizes.sum() - dwellings
         n_pc6 = len(sizes)
-        low, high = PC4_RANGES[gm]
+        low, high = pc4_ranges[gm]
         n_pc4 = high - low + 1
         per_pc4 = int(np.ceil(n_pc6 / n_pc4))
         if per_pc4 > len(letters):
@@ -1107,7 +1115,10 @@ def _brandweer_frame(geo: Geography, months: pd.PeriodIndex, rng: np.random.Gene
     outdoor = rng.random(n) < np.where(k_idx == 1, 0.75, np.where(k_idx == 3, 0.4, 0.0))
     huisnummer[outdoor] = ""
 
-    x0, y0 = _wijk_centres_rd(geo.wijken.wijkcode)
+    if "x_rd" in geo.wijken:  # synthetic wijken (national scale) carry their own centre
+        x0, y0 = geo.wijken.x_rd.to_numpy(), geo.wijken.y_rd.to_numpy()
+    else:
+        x0, y0 = _wijk_centres_rd(geo.wijken.wijkcode)
     wijk_pos = pd.Index(geo.wijken.wijkcode).get_indexer(buurten.wijkcode.to_numpy()[b_idx])
     x = np.round(x0[wijk_pos] + rng.normal(0, 350, n), 1).astype(object)
     y = np.round(y0[wijk_pos] + rng.normal(0, 350, n), 1).astype(object)
@@ -1219,8 +1230,10 @@ DOMMELBERGEN_BOA_AFVAL = 1.5  # from 2024: the physical decline the meldingen no
 DOMMELBERGEN_BOA_JEUGD = 1.3
 
 
-def _handhaving_lambda(geo: Geography, months: pd.PeriodIndex) -> tuple[pd.DataFrame, np.ndarray]:
-    b = geo.buurten[geo.buurten.gemeentecode.isin(HANDHAVING_GEMEENTEN)].reset_index(drop=True)
+def _handhaving_lambda(
+    geo: Geography, months: pd.PeriodIndex, gemeenten: Sequence[str] = HANDHAVING_GEMEENTEN
+) -> tuple[pd.DataFrame, np.ndarray]:
+    b = geo.buurten[geo.buurten.gemeentecode.isin(gemeenten)].reset_index(drop=True)
     prof = geo.wijken.set_index("wijkcode").loc[b.wijkcode]
     rates = np.array(list(HANDHAVING_RATES.values()))
     yearly = b.a_inw.to_numpy()[:, None] * rates[None, :] / 1000.0
@@ -1239,9 +1252,11 @@ def _handhaving_lambda(geo: Geography, months: pd.PeriodIndex) -> tuple[pd.DataF
     return b, lam
 
 
-def _handhaving_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Iterator[tuple[str, bytes, int]]:
+def _handhaving_files(
+    geo: Geography, months: pd.PeriodIndex, seed: int, gemeenten: Sequence[str] = HANDHAVING_GEMEENTEN
+) -> Iterator[tuple[str, bytes, int]]:
     rng = _rng(seed, "handhaving")
-    buurten, lam = _handhaving_lambda(geo, months)
+    buurten, lam = _handhaving_lambda(geo, months, gemeenten)
     _, n_k, n_t = lam.shape
     counts = _draw_counts(rng, lam, (buurten.wijkcode == DOMMELBERGEN).to_numpy()).ravel()
     cell = np.repeat(np.arange(counts.size), counts)
@@ -1364,7 +1379,9 @@ CORPORATIE_VULNERABLE = np.array([2.2, 2.5, 2.5, 2.0, 1.3])
 DOMMELBERGEN_CORPORATIE_OVERLAST = 1.5  # from 2024
 
 
-def _corporatie_stock(geo: Geography, rng: np.random.Generator) -> pd.DataFrame:
+def _corporatie_stock(
+    geo: Geography, rng: np.random.Generator, corporaties: dict[str, tuple[str, ...]] = CORPORATIES
+) -> pd.DataFrame:
     """Corporatie dwellings per (corporation, PC6): clustered in complexes, following the buurt's share."""
     a = geo.adressen
     pc6 = a.groupby("pc6", sort=True).agg(
@@ -1375,7 +1392,7 @@ def _corporatie_stock(geo: Geography, rng: np.random.Generator) -> pd.DataFrame:
     q = rng.beta(share * 0.25, (1.0 - share) * 0.25)  # complexes: a PC6 is mostly corporatie or not
     pc6["vhe"] = rng.binomial(pc6.adressen.to_numpy(), q)
     pc6 = pc6[pc6.vhe > 0].reset_index()
-    main = {gm: corp for corp, gms in CORPORATIES.items() for gm in gms}
+    main = {gm: corp for corp, gms in corporaties.items() for gm in gms}
     pc6["corporatie"] = pc6.gemeentecode.map(main)
     second, gms, part = SECOND_CORPORATIE
     other = pc6.gemeentecode.isin(gms).to_numpy() & (rng.random(len(pc6)) < part)
@@ -1393,8 +1410,10 @@ def _quarters(months: pd.PeriodIndex) -> list[pd.Period]:
     return sorted({m.asfreq("Q") for m in months if m.month % 3 == 0})
 
 
-def _corporatie_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Iterator[tuple[str, bytes, int]]:
-    stock = _corporatie_stock(geo, _rng(seed, "corporatie-bezit"))
+def _corporatie_files(
+    geo: Geography, months: pd.PeriodIndex, seed: int, corporaties: dict[str, tuple[str, ...]] = CORPORATIES
+) -> Iterator[tuple[str, bytes, int]]:
+    stock = _corporatie_stock(geo, _rng(seed, "corporatie-bezit"), corporaties)
     wijk = geo.buurten.set_index("buurtcode").wijkcode.loc[stock.buurtcode].to_numpy()
     factor = np.where(np.isin(wijk, VULNERABLE)[:, None], CORPORATIE_VULNERABLE[None, :], 1.0)
     rates = np.array(list(CORPORATIE_RATES.values()))
