@@ -128,6 +128,7 @@ class Verdict:
     rows_rejected: int = 0
     rows_unmapped: int | None = None
     notes: list[str] = field(default_factory=list)
+    line_word: str = "line"  # 'row' for Excel workbooks (the row number in the sheet)
 
     def text(self) -> str:
         """Readable verdict for a terminal."""
@@ -145,7 +146,7 @@ class Verdict:
             )
         for bad in self.bad_rows[:50]:
             value = "" if bad.value is None else f" value {bad.value!r}:"
-            lines.append(f"  line {bad.line}, column {bad.column or '-'}:{value} {bad.reason}")
+            lines.append(f"  {self.line_word} {bad.line}, column {bad.column or '-'}:{value} {bad.reason}")
         if len(self.bad_rows) > 50 or self.rows_rejected > len(self.bad_rows):
             lines.append(f"  ... {self.rows_rejected} rejected rows in total")
         lines += [f"  note: {n}" for n in self.notes]
@@ -919,6 +920,7 @@ STRUCTURE_REASONS = {
 def _build_bad_and_final(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     """Temp tables ``bad`` (__bestand, regel, kolom, waarde, reden, counts_as_bad) and ``accepted``."""
     delim = contract.file.delimiter
+    line = "row" if contract.file.format == "xlsx" else "line"  # Excel users count rows
     reasons = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in STRUCTURE_REASONS.items())
     value_targets = [c.target for c in contract.columns if not (c.derive and c.derive.kind == "address_mapping")]
     keys = list(contract.keys)
@@ -950,9 +952,9 @@ def _build_bad_and_final(con: duckdb.DuckDBPyConnection, contract: Contract) -> 
         UNION ALL
         SELECT c.__bestand, c.__regel, {_lit(key_sources)},
                NULL,
-               CASE WHEN g.__nd = 1 THEN 'exact duplicate of line ' || g.__first || ' (kept once)'
+               CASE WHEN g.__nd = 1 THEN 'exact duplicate of {line} ' || g.__first || ' (kept once)'
                     ELSE 'conflicting duplicate key (' || {key_text}
-                         || '): lines ' || array_to_string(g.__lines, ', ') || ' differ' END,
+                         || '): {line}s ' || array_to_string(g.__lines, ', ') || ' differ' END,
                g.__nd > 1
         FROM cand c JOIN grp g ON {join}
         WHERE g.__nd > 1 OR c.__regel <> g.__first"""
@@ -1761,6 +1763,7 @@ def validate_file(path: Path, dataset: str | None = None) -> Verdict:
         rows_rejected=out.rows_rejected,
         rows_unmapped=out.rows_unmapped,
         notes=notes + [n for n in out.notes if not n.startswith("not checked")],
+        line_word="row" if contract.file.format == "xlsx" else "line",
     )
     if out.problem:
         verdict.reasons.append(out.problem.reason)

@@ -329,7 +329,7 @@ BAD_ROWS = [
     ("ggd/gezondheidsmonitor", lambda r: [*r, ["WK082607", "x", "Rookt (%)", 1, 1, 2, 30]],
      "Indicator", "unexpected value"),
     ("corporatie/signalen", lambda r: [*r, ["4901AA", 41, 2, 0, 3, 0, 1]], "Postcode", "conflicting duplicate"),
-    ("ggd/gezondheidsmonitor", lambda r: [*r, list(r[3])], "Gebiedcode, Indicator", "exact duplicate of line 8"),
+    ("ggd/gezondheidsmonitor", lambda r: [*r, list(r[3])], "Gebiedcode, Indicator", "exact duplicate of row 8"),
     ("corporatie/signalen", lambda r: [*r, ["4902CE", 5, -1, 0, 0, 0, 0]], "Overlastmeldingen", "below the minimum 0"),
     ("corporatie/signalen", lambda r: [*r, ["49O2CE", 5, 1, 0, 0, 0, 0]], "Postcode", "invalid postcode"),
     ("gemeente/handhaving", lambda r: [*r, ["BOA-X", datetime(2025, 1, 3), "Overig", "Waarschuwing", "BU08260601",
