@@ -1405,7 +1405,8 @@ def _load_batch(
         )
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        with suppress(Exception):  # a failed COMMIT (e.g. disk full) already ended it: keep the original error
+            con.execute("ROLLBACK")
         raise
     return leveringen
 
