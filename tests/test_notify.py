@@ -193,3 +193,42 @@ def test_refresh_that_cannot_start_notifies(home: Path, hook: _Hook, monkeypatch
     (body,) = hook.bodies
     assert body["event"] == RUN_FAILURE and "not enough free disk space" in body["text"]
     assert settings().home == home
+
+
+# ------------------------------------------------------------------ what the Dagster UI offers an operator
+
+
+def test_operations_in_the_definitions() -> None:
+    from dagster import AssetKey
+
+    from orchestration.definitions import defs
+
+    repo = defs.get_repository_def()
+    assert {s.name for s in repo.sensor_defs} >= {"landing_sensor", "notify_on_run_failure"}
+    politie = defs.resolve_job_def("refresh_politie")
+    keys = {k.to_user_string() for k in politie.asset_layer.executable_asset_keys}
+    assert {"raw_politie__misdrijven", "raw_politie__incidenten", "publicatie", "dbt_docs"} <= keys
+    assert not any(k.startswith(("raw_gemeente__", "raw_cbs__")) for k in keys)  # other partners stay as loaded
+    full = defs.resolve_job_def("nightly_refresh")
+    assert keys < {k.to_user_string() for k in full.asset_layer.executable_asset_keys}
+
+    graph = defs.resolve_asset_graph()
+    model = graph.get(AssetKey(["fct_indicator_waarde"])).metadata["dbt_docs"]
+    assert model.url.startswith("file://") and model.url.endswith("#!/model/model.wijkbeeld.fct_indicator_waarde")
+    assert "reports/dbt-docs/index.html" in model.url
+
+
+def test_error_text_names_the_root_cause_an_operator_can_act_on() -> None:
+    from dagster._utils.error import SerializableErrorInfo
+
+    from wijkbeeld.notify import error_text
+
+    def info(cls: str, message: str, cause=None, context=None) -> SerializableErrorInfo:
+        return SerializableErrorInfo(f"{cls}: {message}\n", [], cls, cause, context)
+
+    full = info("IOException", 'Could not write file "wh.duckdb.wal": No space left on device')
+    masked = info("TransactionException", "cannot rollback - no transaction is active", context=full)
+    wrapped = info("DagsterExecutionStepExecutionError", 'Error occurred while executing op "x"', cause=masked)
+    assert error_text(wrapped) == 'IOException: Could not write file "wh.duckdb.wal": No space left on device'
+    plain = info("DagsterExecutionStepExecutionError", "op failed", cause=info("PublishError", "Missing mart.x"))
+    assert error_text(plain) == "PublishError: Missing mart.x"

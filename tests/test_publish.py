@@ -419,3 +419,25 @@ def test_releases_and_rollback_commands(home: Settings, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert "Unknown release 'nonsense'" in err and "Traceback" not in err
     assert current_release().release_id == a.release_id
+
+
+def test_a_stable_file_from_before_the_event_columns_is_carried_over(home: Settings) -> None:
+    """Data homes published by an older version have publicatie without volgnummer/gebeurtenis."""
+    make_warehouse(home, "A", 3)
+    a = publish(home).release
+    stable = home.publish / "wijkbeeld.duckdb"
+    stable.chmod(0o644)
+    with duckdb.connect(str(stable)) as con:
+        for column in ("volgnummer", "gebeurtenis", "vorige_release_id"):
+            con.execute(f"ALTER TABLE mart.publicatie DROP COLUMN {column}")
+    stable.chmod(0o444)
+    make_warehouse(home, "B", 3)
+
+    b = publish(home).release
+    rollback(a.release_id)
+
+    assert [(r[1], r[2]) for r in _publicatie(stable)] == [
+        (a.release_id, "publicatie"),
+        (b.release_id, "publicatie"),
+        (a.release_id, "terugdraaiing"),
+    ]

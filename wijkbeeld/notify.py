@@ -18,6 +18,7 @@ import base64
 import json
 import logging
 import os
+import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -177,13 +178,26 @@ def _log_path(s: Settings) -> Path:
     return s.logs / LOG_NAME
 
 
+_ACTIONABLE = re.compile(r"No space left|Disk quota|Permission denied|Read-only file system", re.I)
+
+
 def error_text(error) -> str:
-    """The message of a Dagster step failure's own exception, below Dagster's wrapper errors."""
-    current = error
-    while current is not None and (current.cls_name or "").startswith("Dagster") and current.cause is not None:
-        current = current.cause
-    current = current or error
-    return f"{current.cls_name}: {current.message.split(': ', 1)[-1].strip()}" if current.cls_name else current.message
+    """The message of a Dagster step failure's own exception, below Dagster's wrapper errors.
+
+    When anything in the chain (causes and exceptions being handled) is a full disk or a permission problem,
+    that is what the operator needs to read, so it wins over a follow-up error that masked it.
+    """
+    chain, todo = [], [error]
+    while todo:
+        current = todo.pop(0)
+        if current is None or current in chain:
+            continue
+        chain.append(current)
+        todo += [getattr(current, "cause", None), getattr(current, "context", None)]
+    own = [e for e in chain if not (e.cls_name or "").startswith("Dagster")] or chain
+    chosen = next((e for e in chain if _ACTIONABLE.search(e.message or "")), own[0])
+    message = (chosen.message or "").strip()
+    return f"{chosen.cls_name}: {message.split(': ', 1)[-1]}" if chosen.cls_name else message
 
 
 def _short(text: str) -> str:

@@ -438,7 +438,11 @@ def _stage_with_event(s: Settings, release: ReleaseInfo, event: str, previous: s
             con.execute("DETACH old")
         con.execute(
             f"""CREATE TEMP TABLE merged AS
-                SELECT DISTINCT * FROM (SELECT * FROM hist UNION ALL BY NAME SELECT * FROM rel.mart.{PUBLICATIE})"""
+                SELECT * FROM (SELECT * FROM hist UNION ALL BY NAME SELECT * FROM rel.mart.{PUBLICATIE})
+                -- one row per event; a row from an older file (no volgnummer) yields to its numbered twin
+                QUALIFY row_number() OVER (
+                    PARTITION BY release_id, gepubliceerd_op, coalesce(gebeurtenis, '{PUBLISHED}')
+                    ORDER BY volgnummer NULLS LAST) = 1"""
         )
         con.execute(f"DROP TABLE rel.mart.{PUBLICATIE}")
         con.execute(PUBLICATIE_DDL)
@@ -468,9 +472,14 @@ def _stage_with_event(s: Settings, release: ReleaseInfo, event: str, previous: s
 
 def _last_release_id(con: duckdb.DuckDBPyConnection, catalog: str) -> str | None:
     """The release the newest ``publicatie`` row is about: what a file with that history shows."""
+    has_order = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'mart' "
+        "AND table_name = ? AND column_name = 'volgnummer'",
+        [catalog, PUBLICATIE],
+    ).fetchone()[0]
+    order = "volgnummer DESC NULLS LAST, " if has_order else ""  # files published before volgnummer existed
     row = con.execute(
-        f"SELECT release_id FROM {catalog}.mart.{PUBLICATIE} "
-        "ORDER BY volgnummer DESC NULLS LAST, gepubliceerd_op DESC, rowid DESC LIMIT 1"
+        f"SELECT release_id FROM {catalog}.mart.{PUBLICATIE} ORDER BY {order}gepubliceerd_op DESC, rowid DESC LIMIT 1"
     ).fetchone()
     return row[0] if row else None
 
