@@ -12,13 +12,13 @@ from data_quality.checks import build_quality_checks
 from orchestration.jobs import PARTNER_JOBS, nightly_refresh
 from orchestration.resources import resources
 from orchestration.schedules import nightly_schedule
-from orchestration.sensors import landing_sensor, notify_on_run_failure
+from orchestration.sensors import housekeeping_after_run, landing_sensor, notify_on_run_failure
 
 defs = Definitions(
     assets=[*INGEST_ASSETS, wijkbeeld_dbt_assets, publicatie, dbt_docs, wijkprofiel_rapport],
     asset_checks=[*INGEST_CHECKS, *build_quality_checks(mart_tables())],
     jobs=[nightly_refresh, *PARTNER_JOBS],
     schedules=[nightly_schedule],
-    sensors=[landing_sensor, notify_on_run_failure],
+    sensors=[landing_sensor, notify_on_run_failure, housekeeping_after_run],
     resources=resources(),
 )

@@ -1,4 +1,5 @@
-"""Sensors: new settled partner files start a refresh; a failed run or blocked publication notifies.
+"""Sensors: new settled partner files start a refresh; a failed run or blocked publication notifies;
+a successful run is followed by housekeeping (file modes, archive retention).
 
 The run key is the set of settled files (path, size, mtime), so the same files never start a second run,
 and a file that stays in landing (e.g. waiting for the CBS geography) does not start runs over and over.
@@ -9,12 +10,15 @@ from __future__ import annotations
 import hashlib
 
 from dagster import (
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
     RunRequest,
+    RunStatusSensorContext,
     SensorEvaluationContext,
     SkipReason,
     run_failure_sensor,
+    run_status_sensor,
     sensor,
 )
 
@@ -90,3 +94,28 @@ def failed_blocking_checks(instance, run_id: str) -> list[str]:
         if not evaluation.passed and evaluation.severity.value == "ERROR":
             failed.append(f"{'/'.join(evaluation.asset_key.path)}: {evaluation.check_name}")
     return failed
+
+
+@run_status_sensor(
+    run_status=DagsterRunStatus.SUCCESS,
+    name="housekeeping_after_run",
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description=(
+        "After a successful run launched by the daemon or the UI: private folders owner-only, archive retention "
+        "(WIJKBEELD_ARCHIVE_RETENTION_DAYS), stale temp copies removed. `wijkbeeld refresh` does this itself."
+    ),
+)
+def housekeeping_after_run(context: RunStatusSensorContext) -> None:
+    from wijkbeeld.notify import NOTIFIED_TAG
+    from wijkbeeld.refresh import apply_archive_retention, remove_stale_temp_dirs, secure_private_files
+
+    if context.dagster_run.tags.get(NOTIFIED_TAG):
+        return
+    s = settings()
+    if not s.home.is_dir():
+        return
+    removed = apply_archive_retention(s) + remove_stale_temp_dirs()
+    secure_private_files(s)
+    if removed:
+        context.log.info(f"housekeeping removed {len(removed)} expired file(s)/folder(s)")

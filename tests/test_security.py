@@ -179,3 +179,42 @@ def test_stale_decoded_temp_copies_are_removed(tmp_path: Path, monkeypatch: pyte
 
     assert removed == [f"removed stale temp folder {stale}"]
     assert not stale.exists() and live.exists() and other.exists()
+
+
+def test_housekeeping_sensor_after_a_daemon_run(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs launched by the daemon/UI get the same housekeeping as `wijkbeeld refresh` (which tags its runs)."""
+    from dagster import DagsterInstance, build_run_status_sensor_context, job, op
+
+    from orchestration.sensors import housekeeping_after_run
+    from wijkbeeld.notify import NOTIFIED_TAG
+
+    monkeypatch.setenv("WIJKBEELD_ARCHIVE_RETENTION_DAYS", "30")
+    s = settings().ensure()
+    fresh = s.archive / "politie" / "misdrijven" / "aaa_misdrijven-202401.csv"
+    fresh.parent.mkdir(parents=True)
+    fresh.write_text("x")
+    fresh.chmod(0o644)
+    old = _file(s.archive / "politie" / "misdrijven" / "bbb_orphan.csv", datetime.now(UTC) - timedelta(days=60))
+
+    @op
+    def noop() -> None:
+        return None
+
+    @job
+    def probe() -> None:
+        noop()
+
+    with DagsterInstance.ephemeral() as instance:
+        for tags in ({NOTIFIED_TAG: "wijkbeeld refresh"}, {}):
+            result = probe.execute_in_process(instance=instance, tags=tags)
+            context = build_run_status_sensor_context(
+                sensor_name="housekeeping_after_run",
+                dagster_instance=instance,
+                dagster_run=result.dagster_run,
+                dagster_event=result.get_run_success_event(),
+            )
+            housekeeping_after_run(context)
+            if tags:  # the refresh did its own housekeeping: the sensor leaves it alone
+                assert old.exists() and _mode(fresh) == 0o644
+
+    assert not old.exists() and fresh.exists() and _mode(fresh) == 0o600
