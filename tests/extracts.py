@@ -340,15 +340,16 @@ def ggd(landing: Path) -> Path:
 
 
 # corporatie, per quarter of 2024 (and 2023Q4 only, so 2023 is incomplete: geen_data):
-# corporation -> PC6 -> (verhuureenheden, overlast, vervuiling, huurachterstand per quarter Q1..Q4, ontruimingen,
-# mutaties). Huurachterstand is a stock (mean over the quarters), the rest flows (summed).
+# corporation -> PC6 -> (verhuureenheden, overlast per quarter Q1..Q4, vervuiling, huurachterstand per quarter,
+# ontruimingen, mutaties). Huurachterstand is a stock (mean over the quarters), the rest flows (summed). The
+# quarters differ, so no two workbooks are byte-identical (ingest knows a file by its SHA-256).
 CORPORATIE = {
     "woonstichting-test": {
-        "4901AA": (400, 6, 1, (12, 12, 12, 14), 0, 5),  # WK082601
-        "4902BB": (120, 1, 0, (10, 10, 10, 10), 0, 2),  # WK082602 (PC6 majority)
-        "5111AB": (150, 3, 0, (10, 10, 10, 10), 0, 2),  # WK074401
+        "4901AA": (400, (5, 7, 6, 6), 1, (12, 12, 12, 14), 0, 5),  # WK082601
+        "4902BB": (120, (1, 1, 1, 1), 0, (10, 10, 10, 10), 0, 2),  # WK082602 (PC6 majority)
+        "5111AB": (150, (2, 4, 3, 3), 0, (10, 10, 10, 10), 0, 2),  # WK074401
     },
-    "samen-wonen-test": {"4901 AA": (100, 2, 0, (4, 4, 4, 4), 0, 1)},  # the same PC6 as another corporation
+    "samen-wonen-test": {"4901 AA": (100, (1, 3, 0, 4), 0, (4, 4, 4, 4), 0, 1)},  # the same PC6 as another corporation
 }
 CORPORATIE_HEADER = [
     "Postcode",
@@ -367,7 +368,17 @@ def corporatie(landing: Path) -> list[Path]:
         for corp, per_pc6 in CORPORATIE.items():
             rows = [CORPORATIE_HEADER]
             for pc6, (vhe, overlast, vervuiling, achterstand, ontruimingen, mutaties) in per_pc6.items():
-                rows.append([pc6, vhe, overlast, vervuiling, achterstand[quarter - 1], ontruimingen, mutaties])
+                rows.append(
+                    [
+                        pc6,
+                        vhe,
+                        overlast[quarter - 1],
+                        vervuiling,
+                        achterstand[quarter - 1],
+                        ontruimingen,
+                        mutaties + (year == 2023),
+                    ]  # 2023Q4 differs from 2024Q4
+                )
             name = f"corporatie-{corp}-{year}Q{quarter}.xlsx"
             paths.append(xlsx(landing / "corporatie" / "signalen" / name, "signalen", rows))
     return paths
