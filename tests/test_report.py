@@ -266,6 +266,19 @@ def test_refresh_summary_points_at_the_report_of_the_current_release(published: 
         meta.write_text(original, encoding="utf-8")
 
 
+def test_rollback_rebuilds_the_report_for_the_release_made_current(home: Path, capsys) -> None:
+    from wijkbeeld.cli import main
+
+    s = settings().ensure()
+    first = publish_sample(s).release.release_id
+    second = publish_sample(s, variant=1).release.release_id
+    build_report(s)
+    assert json.loads(_read(s, "rapport.json"))["release_id"] == second
+    assert main(["rollback", first]) == 0
+    assert json.loads(_read(s, "rapport.json"))["release_id"] == first
+    assert f"Wijkprofiel report rebuilt: {report_dir(s) / 'index.html'}" in capsys.readouterr().out
+
+
 def test_definitions_run_the_report_after_publishing() -> None:
     from dagster import AssetKey
 

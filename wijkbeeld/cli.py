@@ -109,7 +109,19 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
     except PublishError as exc:
         raise UserError(str(exc)) from exc
     print(f"Release {release.release_id} is current again ({settings().publish / 'wijkbeeld.duckdb'}).")
+    _rebuild_report()
     return 0
+
+
+def _rebuild_report() -> None:
+    """Keep the wijkprofiel report in step with the current release after a rollback (a warning, not a
+    failure: the rollback itself has happened)."""
+    from wijkbeeld.report import ReportError, build_report
+
+    try:
+        print(f"Wijkprofiel report rebuilt: {build_report(settings()).path}")
+    except (ReportError, OSError) as exc:
+        print(f"wijkbeeld: warning: the wijkprofiel report was not rebuilt: {exc}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
