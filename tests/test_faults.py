@@ -351,3 +351,28 @@ def test_a_disk_that_fills_up_during_the_refresh_fails_clearly(tmp_path: Path) -
         assert set(delivered) <= kept, "a partner file was lost"
     finally:
         subprocess.run(["umount", "-l", str(small)], check=False)
+
+
+def test_dbt_docs_open_offline_in_headless_chromium(scenario: dict) -> None:
+    """The docs page renders a model from file:// and requests nothing but local files."""
+    chromium = Path(os.environ.get("WIJKBEELD_CHROMIUM", "/usr/bin/chromium"))
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not chromium.exists():
+        pytest.skip(f"{chromium} missing (scripts/ensure_chromium.sh installs it; tests/test_report.py fails then)")
+    index = scenario["home"] / "reports" / "dbt-docs" / "index.html"
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(chromium), args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{index.as_uri()}#!/model/model.wijkbeeld.fct_indicator_waarde")
+            page.get_by_text("indicator_code").first.wait_for(timeout=30_000)  # a column of the model
+        finally:
+            browser.close()
+    assert errors == []
+    assert [u for u in requests if not u.startswith(("file://", "data:", "blob:"))] == []
