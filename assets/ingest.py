@@ -1536,13 +1536,26 @@ def _flush(
         report.rows_accepted += out.rows_accepted
         report.rows_rejected += out.rows_rejected
         report.rows_unmapped += out.rows_unmapped or 0
-        log.info(
+        LOG.debug(
             "%s: levering %s, %s rows accepted, %s rejected, %s unmapped",
             prep.path.name,
             levering,
             out.rows_accepted,
             out.rows_rejected,
             out.rows_unmapped or 0,
+        )
+    if good:  # one line per batch: a Dagster log event per file costs more than loading a small file
+        names = [prep.path.name for prep, _, _ in good]
+        log.info(
+            "%d file(s) loaded as levering %s-%s (%s ... %s): %d rows accepted, %d rejected, %d unmapped",
+            len(good),
+            leveringen[0],
+            leveringen[-1],
+            names[0],
+            names[-1],
+            sum(out.rows_accepted for _, out, _ in good),
+            sum(out.rows_rejected for _, out, _ in good),
+            sum(out.rows_unmapped or 0 for _, out, _ in good),
         )
     for prep, _ in batch.items:
         prep.staged.unlink(missing_ok=True)
