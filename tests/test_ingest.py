@@ -255,11 +255,14 @@ BAD_FILES = [
     ],
 )  # fmt: skip
 def test_bad_file_is_quarantined_with_a_reason_and_nothing_loads(
-    home: Path, partner: str, dataset: str, name: str | None, content, words: list[str]
+    home: Path, tmp_path: Path, partner: str, dataset: str, name: str | None, content, words: list[str]
 ) -> None:
     load_geography()
     data = content() if callable(content) else content
     path = drop(partner, dataset, data, name)
+    copy = tmp_path / path.name
+    copy.write_bytes(path.read_bytes())
+    verdict = validate_file(copy, f"{partner}/{dataset}")  # the partner-side check, before ingest
     before = rows(f"SELECT count(*) FROM raw.raw_{partner}__{dataset} UNION ALL SELECT count(*) FROM meta.leveringen")
     report = ingest_dataset(partner, dataset)
 
@@ -279,6 +282,7 @@ def test_bad_file_is_quarantined_with_a_reason_and_nothing_loads(
     )
     meta = rows("SELECT bron_bestand, reden, quarantaine_pad FROM meta.quarantaine")
     assert meta == [(path.name, reason["reason"], f"quarantine/{partner}/{dataset}/{path.name}")]
+    assert not verdict.accepted and verdict.reasons == [reason["reason"]]
 
 
 def test_a_bad_file_does_not_stop_a_good_one_next_to_it(home: Path) -> None:
@@ -331,12 +335,15 @@ BAD_ROWS = [
 
 @pytest.mark.parametrize(("dataset", "line", "column", "reason"), BAD_ROWS)
 def test_a_bad_row_is_rejected_with_line_and_reason_and_the_rest_loads(
-    home: Path, dataset: str, line: str, column: str | None, reason: str
+    home: Path, tmp_path: Path, dataset: str, line: str, column: str | None, reason: str
 ) -> None:
     load_geography()
     text = fixture_text("politie", dataset)
     n_lines = len(text.rstrip("\n").split("\n"))
-    drop("politie", dataset, with_line(text, line))
+    path = drop("politie", dataset, with_line(text, line))
+    copy = tmp_path / path.name
+    copy.write_bytes(path.read_bytes())
+    verdict = validate_file(copy)
     report = ingest_dataset("politie", dataset)
     assert report.files_ingested and report.rows_rejected == 1
     assert report.rows_accepted == n_lines - 1
@@ -344,6 +351,8 @@ def test_a_bad_row_is_rejected_with_line_and_reason_and_the_rest_loads(
     assert len(bad) == 1 and bad[0][0] == n_lines + 1 and bad[0][1] == column, bad
     assert reason in bad[0][2]
     assert rows("SELECT rijen_afgewezen FROM meta.leveringen WHERE dataset = ?", [dataset]) == [(1,)]
+    assert verdict.accepted and (verdict.rows_accepted, verdict.rows_rejected) == (n_lines - 1, 1)
+    assert [(b.line, b.column, b.reason) for b in verdict.bad_rows] == bad
 
 
 def test_exact_duplicates_are_kept_once_and_conflicting_keys_are_rejected(home: Path) -> None:
