@@ -82,13 +82,13 @@ def test_blocked_publication_is_logged_and_posted(home: Path, hook: _Hook, monke
     (body,) = hook.bodies
     assert body["event"] == PUBLICATION_BLOCKED and body["run_id"] == "r1"
     assert body["type"] == "application/json"
-    assert "fct_indicator_waarde: quality_gate" in body["text"] and "stays published" in body["text"]
+    assert "fct_indicator_waarde: quality_gate" in body["text"] and "keep the current release" in body["text"]
     assert body["failed_checks"] == ["fct_indicator_waarde: quality_gate"]
     notification, delivery = _log(home)
     assert notification["kind"] == "notification" and notification["event"] == PUBLICATION_BLOCKED
     assert delivery["kind"] == "webhook" and delivery["status"] == 200
     log_text = (home / "logs" / "notifications.log").read_text()
-    assert TOKEN not in log_text and "user" not in log_text
+    assert TOKEN not in log_text and "user:" not in log_text
     assert (home / "logs" / "notifications.log").stat().st_mode & 0o077 == 0
 
 

@@ -80,12 +80,12 @@ def build(
         event = PUBLICATION_BLOCKED
         text = (
             f"wijkbeeld: publication blocked by the quality gate ({len(failed_checks)} failed check(s): "
-            f"{'; '.join(failed_checks)}). The current release stays published."
+            f"{'; '.join(failed_checks)}). Nothing new was published; BI users keep the current release."
         )
     else:
         event = RUN_FAILURE
         steps = ", ".join(failed_steps) or "unknown step"
-        text = f"wijkbeeld: run failed in {steps}. The current release stays published."
+        text = f"wijkbeeld: run failed in {steps}. Nothing new was published; BI users keep the current release."
         if errors:
             text += f" Error: {errors[0]}"
     return Notification(
