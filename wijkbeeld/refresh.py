@@ -266,7 +266,7 @@ def _loaded_at(s: Settings) -> dict[str, float] | None:
         return {}
     import duckdb
 
-    for _attempt in range(3):
+    for _attempt in range(10):  # e.g. a dbt process that is still shutting down after a failed step
         try:
             with duckdb.connect(str(s.warehouse), read_only=True) as con:
                 rows = con.execute(
