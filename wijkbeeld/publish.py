@@ -338,7 +338,23 @@ def _write_publicatie(con: duckdb.DuckDBPyConnection, previous: ReleaseInfo | No
         event=PUBLISHED,
         previous=previous.release_id if previous else None,
     )
+    _renumber(con)
     _insert_row(con, row)
+
+
+def _renumber(con: duckdb.DuckDBPyConnection) -> None:
+    """``volgnummer`` 1..n in event order; completes rows from files published before these columns existed."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE renumbered AS
+            SELECT * REPLACE (row_number() OVER (ORDER BY volgnummer NULLS FIRST, gepubliceerd_op, rowid)
+                              AS volgnummer,
+                              -- older files recorded publishes only
+                              coalesce(gebeurtenis, '{PUBLISHED}') AS gebeurtenis)
+            FROM rel.mart.{PUBLICATIE}"""
+    )
+    con.execute(f"DELETE FROM rel.mart.{PUBLICATIE}")
+    con.execute(f"INSERT INTO rel.mart.{PUBLICATIE} BY NAME SELECT * FROM renumbered ORDER BY volgnummer")
+    con.execute("DROP TABLE renumbered")
 
 
 def _publicatie_row(
@@ -450,6 +466,7 @@ def _stage_with_event(s: Settings, release: ReleaseInfo, event: str, previous: s
             f"INSERT INTO rel.mart.{PUBLICATIE} BY NAME SELECT * FROM merged "
             "ORDER BY volgnummer NULLS FIRST, gepubliceerd_op"
         )
+        _renumber(con)
         if _last_release_id(con, "rel") != release.release_id:
             meta = json.loads((release.path / RELEASE_JSON).read_text())
             row = _publicatie_row(
