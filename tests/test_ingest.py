@@ -507,6 +507,7 @@ def test_dagster_assets_report_metadata_and_warn_on_quarantine(home: Path) -> No
 
     for partner, dataset in (("cbs", "kerncijfers"), ("cbs", "adressen"), ("politie", "misdrijven")):
         drop(partner, dataset, fixture_text(partner, dataset))
+    drop("gemeente", "meldingen", fixture_text("gemeente", "meldingen"))  # 8 of its rows cannot be mapped
     drop("politie", "incidenten", b"", "incidenten-202407.csv")
     with DagsterInstance.ephemeral() as instance:
         result = materialize([*INGEST_ASSETS, *INGEST_CHECKS], instance=instance)
@@ -518,6 +519,9 @@ def test_dagster_assets_report_metadata_and_warn_on_quarantine(home: Path) -> No
     assert {table for table, _ in checks} == {c.raw_table for c in all_contracts()}
     assert checks[("raw_politie__misdrijven", "no_quarantined_files")].passed
     assert checks[("raw_politie__misdrijven", "all_rows_mapped")].passed
+    unmapped = checks[("raw_gemeente__meldingen", "all_rows_mapped")]
+    assert not unmapped.passed and unmapped.severity == AssetCheckSeverity.WARN
+    assert "202407: 8 row(s)" in unmapped.description
     failed = checks[("raw_politie__incidenten", "no_quarantined_files")]
     assert not failed.passed and failed.severity == AssetCheckSeverity.WARN
     assert "incidenten-202407.csv" in failed.description and "empty" in failed.description

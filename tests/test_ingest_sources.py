@@ -440,3 +440,15 @@ def test_a_redelivery_revising_earlier_months_replaces_exactly_those_keys(home: 
     newest = {r[0]: r[1:] for r in _newest("brandweer/incidenten", "incident_id, prioriteit, ter_plaatse")}
     assert newest["BRW-2024-000101"] == (3, "nee") and newest["BRW-2024-000102"][1] == "ja"
     assert len(newest) == 25  # 24 of July, one new; the revised incident counted once
+
+
+def test_a_redelivered_yearly_workbook_replaces_the_earlier_one_as_a_whole(home: Path) -> None:
+    load_geography()
+    rows_until_june = [r for r in handhaving_rows() if r[1].month <= 6]
+    land("gemeente/handhaving", workbook("gemeente/handhaving", data=rows_until_june), "handhaving-GM0826-2024.xlsx")
+    ingest_dataset("gemeente", "handhaving")
+    land("gemeente/handhaving", workbook("gemeente/handhaving"), "handhaving-GM0826-2024.xlsx")  # the year so far
+    assert ingest_dataset("gemeente", "handhaving").files_ingested == ["handhaving-GM0826-2024.xlsx"]
+    newest = _newest("gemeente/handhaving", "levering_id, zaaknummer_hash")
+    assert len(newest) == 24 and {lev for lev, _ in newest} == {4}  # kwb 1, adressen 2, first workbook 3
+    assert rows("SELECT count(*) FROM raw.raw_gemeente__handhaving") == [(len(rows_until_june) + 24,)]
