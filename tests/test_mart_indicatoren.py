@@ -188,7 +188,8 @@ def test_complementary_suppression_cases(published: dict) -> None:
 
 
 def test_subtraction_attack_on_gemeente_totals_reveals_no_small_teller(published: dict) -> None:
-    """For every published gemeente teller: gemeente minus its published wijken must not be a small hidden count.
+    """For every published gemeente teller: gemeente minus its published wijken must not be a small hidden count;
+    likewise the region minus its published gemeenten.
 
     The attacker sees rounded tellers; the check uses the exact tellers of the warehouse, which is stricter.
     """
@@ -201,10 +202,11 @@ def test_subtraction_attack_on_gemeente_totals_reveals_no_small_teller(published
                    sum(w.teller) as verborgen
             from intermediate.int_indicator_beveiligd as g
             join intermediate.int_indicator_beveiligd as w
-              on w.gemeentecode = g.gebiedcode and w.indicator_code = g.indicator_code
-             and w.periode = g.periode and w.periode_type = g.periode_type and w.niveau = 'wijk'
+              on w.indicator_code = g.indicator_code and w.periode = g.periode and w.periode_type = g.periode_type
+             and ((g.niveau = 'gemeente' and w.niveau = 'wijk' and w.gemeentecode = g.gebiedcode)
+                  or (g.niveau = 'regio' and w.niveau = 'gemeente'))
             join seeds.indicator_catalogus as c on c.indicator_code = g.indicator_code
-            where g.niveau = 'gemeente' and g.status = 'ok' and g.teller is not null
+            where g.status = 'ok' and g.teller is not null
               and w.status <> 'ok' and coalesce(w.noemer, 1) > 0
             group by all
             """,

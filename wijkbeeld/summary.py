@@ -6,7 +6,7 @@ from wijkbeeld.config import Settings
 
 
 def published_summary(s: Settings, *, new_release: bool = True) -> str:
-    """Release id, row counts, the wijken with aandacht in the newest period, where files and reports are."""
+    """Release id, row counts, the wijken with aandacht and the signals of the newest period, where files are."""
     import duckdb
 
     from wijkbeeld.publish import current_release
@@ -28,6 +28,12 @@ def published_summary(s: Settings, *, new_release: bool = True) -> str:
             "order by k.rang_in_regio nulls last, k.gebiedcode",
             [periode, periode_type],
         ).fetchall()
+        signalen = con.execute(
+            "select s.gebiedcode, g.gebiedsnaam, s.signaal_code, s.onderbouwing "
+            "from mart.signalen s join mart.dim_gebied g using (gebiedcode) "
+            "where s.periode = ? and s.periode_type = ? order by s.signaal_code, s.gebiedcode",
+            [periode, periode_type],
+        ).fetchall()
     finally:
         con.close()
     verb = "Published new release" if new_release else "No change since the current release"
@@ -37,6 +43,8 @@ def published_summary(s: Settings, *, new_release: bool = True) -> str:
     for code, naam, gemeente, rang, waarom in aandacht:
         rang_txt = f"rank {rang}" if rang is not None else "no rank"
         lines.append(f"  {code} {naam} ({gemeente}), {rang_txt}: {waarom or '-'}")
+    lines.append(f"Signals in {periode} ({periode_type}): {len(signalen)}")
+    lines += [f"  {signaal} {code} {naam}: {bewijs}" for code, naam, signaal, bewijs in signalen]
     lines.append(f"Published DuckDB (BI tools): {s.publish / 'wijkbeeld.duckdb'}")
     lines.append(f"Parquet per table:            {s.publish / 'current' / 'parquet'}")
     lines.append(f"Quality report:               {s.reports / 'quality' / 'index.html'}")

@@ -8,7 +8,8 @@
 -- 5. complementary suppression: where a gemeente total is published and its hidden wijken (one
 --    suppressed wijk, possibly beside hidden wijken with teller 0) add up to a value in the disclosure
 --    range, the published wijk with the next smallest teller is suppressed too (or, when there is none,
---    the gemeente total), so no hidden teller can be derived by subtraction.
+--    the gemeente total), so no hidden teller can be derived by subtraction; the same holds one level up:
+--    when the hidden gemeenten add up to a small teller, the region's own value is suppressed.
 with catalogus as (
     select
         indicator_code,
@@ -131,26 +132,61 @@ secundair as (
             and k.periode = s.periode
             and k.periode_type = s.periode_type
     )
+),
+
+-- After the wijk level: the region total minus the published gemeenten gives the sum of the hidden
+-- gemeenten. Where that is a small teller, the region's own value is suppressed (its pooled rate on other
+-- rows keeps one decimal over the whole region's noemer, which gives no small count back).
+na_wijken as (
+    select
+        p.*,
+        case when s.gebiedcode is not null then 'onderdrukt' else p.status end as status_na,
+        s.gebiedcode is not null as secundair_onderdrukt
+    from primair as p
+    left join secundair as s
+        on
+            p.gebiedcode = s.gebiedcode
+            and p.indicator_code = s.indicator_code
+            and p.periode = s.periode
+            and p.periode_type = s.periode_type
+),
+
+regio_onthullend as (
+    select
+        g.indicator_code,
+        g.periode,
+        g.periode_type
+    from na_wijken as g
+    inner join catalogus as c on g.indicator_code = c.indicator_code
+    where g.niveau = 'gemeente' and g.status_na <> 'ok' and coalesce(g.noemer, 1) > 0
+    group by g.indicator_code, g.periode, g.periode_type, c.privacy_klasse
+    having
+        max(case when g.in_onthullingsbereik then 1 else 0 end) = 1
+        and (
+            (c.privacy_klasse = 'gevoelig' and sum(g.teller) < 10)
+            or (c.privacy_klasse <> 'gevoelig' and sum(g.teller) < 5)
+        )
 )
 
 select
-    p.indicator_code,
-    p.periode,
-    p.periode_type,
-    p.gebiedcode,
-    p.niveau,
-    p.gemeentecode,
-    p.teller,
-    p.noemer,
-    p.waarde_geleverd,
-    p.ondergrens,
-    p.bovengrens,
-    case when s.gebiedcode is not null then 'onderdrukt' else p.status end as status,
-    s.gebiedcode is not null as secundair_onderdrukt
-from primair as p
-left join secundair as s
+    n.indicator_code,
+    n.periode,
+    n.periode_type,
+    n.gebiedcode,
+    n.niveau,
+    n.gemeentecode,
+    n.teller,
+    n.noemer,
+    n.waarde_geleverd,
+    n.ondergrens,
+    n.bovengrens,
+    case when r.indicator_code is not null then 'onderdrukt' else n.status_na end as status,
+    n.secundair_onderdrukt or r.indicator_code is not null as secundair_onderdrukt
+from na_wijken as n
+left join regio_onthullend as r
     on
-        p.gebiedcode = s.gebiedcode
-        and p.indicator_code = s.indicator_code
-        and p.periode = s.periode
-        and p.periode_type = s.periode_type
+        n.niveau = 'regio'
+        and n.status_na = 'ok'
+        and n.indicator_code = r.indicator_code
+        and n.periode = r.periode
+        and n.periode_type = r.periode_type
