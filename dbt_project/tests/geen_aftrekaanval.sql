@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_indicator_beveiligd'}}}) }}
 -- Disclosure (domain.md): where a gemeente teller is published, gemeente minus its published wijken gives
 -- the sum of its hidden wijken (status not ok, noemer > 0); where the region teller is published, region
 -- minus the published gemeenten gives the sum of the hidden gemeenten. Neither sum may be a teller in the

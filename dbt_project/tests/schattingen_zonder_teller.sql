@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_indicator_waarde'}}}) }}
 -- Survey and GGD estimates are published as delivered: no teller (there is no count to round or add up).
 select
     f.gebiedcode,
