@@ -30,7 +30,7 @@ from wijkbeeld.config import Settings, settings
 
 # The release a file or folder shows: the newest row of its publicatie history.
 CURRENT_RELEASE_SQL = (
-    "SELECT release_id, rijen_per_tabel FROM {publicatie} ORDER BY gepubliceerd_op DESC, release_id DESC LIMIT 1"
+    "SELECT release_id, rijen_per_tabel FROM {publicatie} ORDER BY volgnummer DESC LIMIT 1"
 )
 TOP_WIJKEN_SQL = """
 SELECT k.rang_in_regio, g.gebiedsnaam, g.gemeentenaam, round(k.kwetsbaarheidsindex, 2) AS kwetsbaarheidsindex
