@@ -38,15 +38,39 @@ sys.path.insert(0, str(HERE))
 from report import write_report  # noqa: E402  (benchmarks/ is a folder of scripts, not a package)
 
 BIN = Path(sys.executable).parent
+GIB_KIB = 1024 * 1024
 STAGES = ("generate", "baseline", "pandas", "defs", "full", "incremental", "clone")
 
 
+def _rss_watchdog(proc: subprocess.Popen, max_rss_kib: int, stopped: list[str]) -> None:
+    """Stop the stage's process group when its main process grows beyond ``max_rss_kib`` (the machine is
+    shared: a stage must not push other work into the out-of-memory killer)."""
+    status = Path(f"/proc/{proc.pid}/status")
+    while proc.returncode is None:
+        try:
+            rss = int(status.read_text().split("VmRSS:")[1].split()[0])
+        except (OSError, IndexError, ValueError):
+            return
+        if rss > max_rss_kib:
+            stopped.append(f"stopped at {rss / GIB_KIB:.1f} GiB RSS (limit {max_rss_kib / GIB_KIB:.0f} GiB)")
+            os.killpg(proc.pid, signal.SIGKILL)
+            return
+        time.sleep(0.5)
+
+
 def run_stage(
-    name: str, cmd: list[str], env: dict[str, str], cwd: Path, log: Path, timeout: float | None = None
+    name: str,
+    cmd: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    log: Path,
+    timeout: float | None = None,
+    max_rss_kib: int | None = None,
 ) -> dict[str, object]:
     """Run one stage as a child process; wall time, peak RSS (KiB) and the JSON of its last stdout line.
 
-    A stage that runs longer than ``timeout`` seconds is stopped (its whole process group) and marked so.
+    A stage that runs longer than ``timeout`` seconds or whose main process grows beyond ``max_rss_kib``
+    is stopped (its whole process group) and marked so.
     """
     print(f"[bench] {name}: {' '.join(cmd)}", flush=True)
     with log.open("ab") as out:
@@ -57,6 +81,9 @@ def run_stage(
         timer = threading.Timer(timeout, os.killpg, (proc.pid, signal.SIGKILL)) if timeout else None
         if timer:
             timer.start()
+        stopped: list[str] = []
+        if max_rss_kib:
+            threading.Thread(target=_rss_watchdog, args=(proc, max_rss_kib, stopped), daemon=True).start()
         stdout = proc.stdout.read() if proc.stdout else b""
         _, status, usage = os.wait4(proc.pid, 0)
         if timer:
@@ -73,7 +100,9 @@ def run_stage(
             payload = {}
     result = {"wall_seconds": seconds, "peak_rss_kib": usage.ru_maxrss, "exit_code": proc.returncode, **payload}
     if timeout and proc.returncode == -signal.SIGKILL and seconds >= timeout:
-        result["timed_out_after_seconds"] = timeout
+        result["stopped"] = f"stopped after the stage timeout of {timeout:.0f} s"
+    if stopped:
+        result["stopped"] = stopped[0]
     print(f"[bench] {name}: {seconds:.1f} s, peak RSS {usage.ru_maxrss / 1024:.0f} MiB, exit {proc.returncode}")
     return result
 
@@ -183,6 +212,9 @@ def main() -> int:
         help="use demo extracts generated earlier (hard-linked into the scratch home) instead of generating",
     )
     parser.add_argument("--stage-timeout", type=float, help="stop a stage after this many seconds")
+    parser.add_argument(
+        "--max-rss-gib", type=float, default=10.0, help="stop a stage whose main process passes this RSS"
+    )
     args = parser.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if skip - set(STAGES):
@@ -229,26 +261,27 @@ def main() -> int:
         stages["generate"] = run_stage("generate", cmd, env, REPO, log)
     save()
     t = args.stage_timeout
+    cap = int(args.max_rss_gib * GIB_KIB)
     if "baseline" not in skip:
         cmd = [*py, str(HERE / "baseline.py"), str(landing), str(work / "baseline"), *extra]
-        stages["baseline"] = run_stage("baseline (b)", cmd, env, REPO, log, t)
+        stages["baseline"] = run_stage("baseline (b)", cmd, env, REPO, log, t, cap)
         shutil.rmtree(work / "baseline", ignore_errors=True)
         save()
     if "pandas" not in skip:  # before (a): the refresh moves the landing files to the archive
         cmd = [*py, str(HERE / "pandas_impl.py"), str(landing), *extra]
-        stages["pandas"] = run_stage("pandas (c)", cmd, env, REPO, log, t)
+        stages["pandas"] = run_stage("pandas (c)", cmd, env, REPO, log, t, cap)
         save()
     refresh = [str(BIN / "wijkbeeld"), "refresh"]
     steps = [*py, str(HERE / "stages.py"), "steps"]
     if "full" not in skip:
-        stages["full"] = run_stage("full refresh (a)", refresh, env, REPO, log, t)
+        stages["full"] = run_stage("full refresh (a)", refresh, env, REPO, log, t, cap)
         stages["full"]["dagster"] = run_stage("steps of (a)", steps, env, REPO, log)
         save()
         if "incremental" not in skip:
             cmd = [*py, str(HERE / "stages.py"), "next-month", "--scale", args.scale]
             stages["next_month"] = run_stage("next month", cmd, env, REPO, log)
             if stages["next_month"]["exit_code"] == 0:
-                stages["incremental"] = run_stage("incremental refresh", refresh, env, REPO, log, t)
+                stages["incremental"] = run_stage("incremental refresh", refresh, env, REPO, log, t, cap)
                 stages["incremental"]["dagster"] = run_stage("steps of incremental", steps, env, REPO, log)
             save()
     if "defs" not in skip:
