@@ -10,11 +10,22 @@ with referentie as (
     from {{ ref('stg_cbs__kerncijfers') }}
 ),
 
+-- The region's gemeenten: the seed regio_gemeenten, or (var alle_gemeenten, e.g. a national run) every
+-- gemeente of the reference geography.
 regio_gemeenten as (
-    select
-        gemeentecode,
-        gemeentenaam
-    from {{ ref('regio_gemeenten') }}
+    {% if var('alle_gemeenten') | string | lower in ('true', '1', 'yes') %}
+        select
+            k.gemeentecode,
+            k.gebiedsnaam as gemeentenaam
+        from {{ ref('stg_cbs__kerncijfers') }} as k
+        inner join referentie as r on k.jaar = r.geografie_jaar
+        where k.niveau = 'gemeente'
+    {% else %}
+        select
+            gemeentecode,
+            gemeentenaam
+        from {{ ref('regio_gemeenten') }}
+    {% endif %}
 ),
 
 gebieden as (
