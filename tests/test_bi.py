@@ -29,9 +29,7 @@ from tests.test_report import WIJK_TABLES, publish_sample
 from wijkbeeld.config import Settings, settings
 
 # The release a file or folder shows: the newest row of its publicatie history.
-CURRENT_RELEASE_SQL = (
-    "SELECT release_id, rijen_per_tabel FROM {publicatie} ORDER BY volgnummer DESC LIMIT 1"
-)
+CURRENT_RELEASE_SQL = "SELECT release_id, rijen_per_tabel FROM {publicatie} ORDER BY volgnummer DESC LIMIT 1"
 TOP_WIJKEN_SQL = """
 SELECT k.rang_in_regio, g.gebiedsnaam, g.gemeentenaam, round(k.kwetsbaarheidsindex, 2) AS kwetsbaarheidsindex
 FROM mart.fct_kwetsbaarheid k JOIN mart.dim_gebied g USING (gebiedcode)
