@@ -126,7 +126,14 @@ def _run(s: Settings) -> RefreshOutcome:
     job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False, tags={NOTIFIED_TAG: "wijkbeeld refresh"}
+            instance=instance,
+            raise_on_error=False,
+            tags={NOTIFIED_TAG: "wijkbeeld refresh"},
+            # The console shows INFO and up (one line per delivery batch, check results, the summary); the full
+            # event log, DEBUG included, is still stored in the instance and shown by `make ui`.
+            run_config={
+                "loggers": {"console": {"config": {"log_level": os.environ.get("WIJKBEELD_LOG_LEVEL", "INFO")}}}
+            },
         )
     outcome = _describe(result)
     outcome.recovered = recovered
