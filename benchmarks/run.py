@@ -203,7 +203,8 @@ def main() -> int:
     parser.add_argument(
         "--all-gemeenten",
         action="store_true",
-        help="(b) and (c) report on every gemeente; default: as the platform, the region's gemeenten only",
+        help="report on every gemeente: the platform (WIJKBEELD_ALLE_GEMEENTEN=true), (b) and (c); "
+        "default: the region's gemeenten (seed regio_gemeenten)",
     )
     parser.add_argument("--note", default="", help="a remark printed with the figures (e.g. 'machine shared')")
     parser.add_argument(
@@ -233,6 +234,8 @@ def main() -> int:
         DBT_PROFILES_DIR=str(REPO / "dbt_project"),
         PATH=f"{BIN}:{env.get('PATH', '')}",
     )
+    if args.all_gemeenten:
+        env["WIJKBEELD_ALLE_GEMEENTEN"] = "true"
     py = [sys.executable]
     landing = home / "landing"
     extra = ["--all-gemeenten"] if args.all_gemeenten else []
