@@ -1329,6 +1329,12 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
+def limit_duckdb_memory(con: duckdb.DuckDBPyConnection, s: Settings) -> None:
+    """Cap DuckDB's buffer memory and let it spill to the warehouse folder (national-scale ingest stays bounded)."""
+    con.execute(f"SET memory_limit = {_lit(s.duckdb_memory_limit)}")
+    con.execute(f"SET temp_directory = {_lit(str(s.warehouse.parent / 'spill'))}")
+
+
 @contextmanager
 def _warehouse(s: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """Short-lived read-write connection to the warehouse (dbt and publish open the file later)."""
@@ -1337,6 +1343,7 @@ def _warehouse(s: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     s.warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(s.warehouse))
     con.execute("SET enable_progress_bar = false")
+    limit_duckdb_memory(con, s)
     try:
         ensure_warehouse(con)
         yield con

@@ -8,6 +8,7 @@ temporary folder with ``monkeypatch.setenv``.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ class Settings:
     min_free_mb: int = 200
     webhook_url: str | None = None
     webhook_timeout: float = 5.0
+    duckdb_memory_limit: str = "2GB"
 
     @property
     def landing(self) -> Path:
@@ -104,6 +106,14 @@ class Settings:
         return self
 
 
+def _memory_env(name: str, default: str) -> str:
+    """A DuckDB memory size such as ``2GB`` or ``512MiB`` from the environment, checked before DuckDB sees it."""
+    value = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, flags=re.IGNORECASE):
+        raise ValueError(f"{name}={value!r} is not a memory size; use e.g. 2GB or 512MiB")
+    return value
+
+
 def settings() -> Settings:
     """Settings from the environment (``WIJKBEELD_*`` variables)."""
     home = Path(os.environ.get("WIJKBEELD_HOME") or REPO_ROOT / "data").expanduser().resolve()
@@ -121,6 +131,8 @@ def settings() -> Settings:
         min_free_mb=_int_env("WIJKBEELD_MIN_FREE_MB", 200),
         webhook_url=os.environ.get("WIJKBEELD_WEBHOOK_URL", "").strip() or None,
         webhook_timeout=float(_int_env("WIJKBEELD_WEBHOOK_TIMEOUT", 5)),
+        # DuckDB buffer memory of the platform's own connections (ingest); beyond it DuckDB spills to disk.
+        duckdb_memory_limit=_memory_env("WIJKBEELD_DUCKDB_MEMORY_LIMIT", "2GB"),
     )
 
 
