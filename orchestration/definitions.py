@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from assets.ingest_defs import INGEST_ASSETS, INGEST_CHECKS
+from assets.ingest_defs import DELIVERY_LOG, INGEST_ASSETS, INGEST_CHECKS
 from assets.publication import publicatie
 from assets.report import wijkprofiel_rapport
 from assets.transform import dbt_docs, mart_tables, wijkbeeld_dbt_assets
@@ -15,7 +15,7 @@ from orchestration.schedules import nightly_schedule
 from orchestration.sensors import housekeeping_after_run, landing_sensor, notify_on_run_failure
 
 defs = Definitions(
-    assets=[*INGEST_ASSETS, wijkbeeld_dbt_assets, publicatie, dbt_docs, wijkprofiel_rapport],
+    assets=[*INGEST_ASSETS, DELIVERY_LOG, wijkbeeld_dbt_assets, publicatie, dbt_docs, wijkprofiel_rapport],
     asset_checks=[*INGEST_CHECKS, *build_quality_checks(mart_tables())],
     jobs=[nightly_refresh, *PARTNER_JOBS],
     schedules=[nightly_schedule],
