@@ -6,12 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.homes import use_data_home
+
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh, empty data home for one test, with files ingested as soon as they land."""
-    data = tmp_path / "data"
-    monkeypatch.setenv("WIJKBEELD_HOME", str(data))
-    monkeypatch.setenv("WIJKBEELD_SETTLE_SECONDS", "0")
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    return data
+    return use_data_home(monkeypatch, tmp_path)

@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from tests import extracts
+from tests.homes import use_data_home
 from wijkbeeld.publish import current_release, list_releases
 from wijkbeeld.refresh import RefreshOutcome, run_refresh
 
@@ -26,11 +27,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     base = tmp_path_factory.mktemp("e2e")
-    data = base / "data"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WIJKBEELD_HOME", str(data))
-        mp.setenv("WIJKBEELD_SETTLE_SECONDS", "0")
-        mp.setenv("DAGSTER_HOME", str(base / "dagster"))
+        data = use_data_home(mp, base)
         landing = data / "landing"
         extracts.all_extracts(landing)
         # a bad file beside the good ones: wrong delimiter (',' instead of ';')

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from tests import extracts
+from tests.homes import use_data_home
 from wijkbeeld.refresh import run_refresh
 
 pytestmark = pytest.mark.slow
@@ -61,11 +62,8 @@ def _plant(landing: Path) -> None:
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     base = tmp_path_factory.mktemp("privacy")
-    data = base / "data"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WIJKBEELD_HOME", str(data))
-        mp.setenv("WIJKBEELD_SETTLE_SECONDS", "0")
-        mp.setenv("DAGSTER_HOME", str(base / "dagster"))
+        data = use_data_home(mp, base)
         extracts.all_extracts(data / "landing")
         _plant(data / "landing")
         outcome = run_refresh()

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from tests import extracts
+from tests.homes import use_data_home
 from wijkbeeld.refresh import run_refresh
 
 pytestmark = pytest.mark.slow
@@ -26,11 +27,8 @@ Row = dict[str, object]
 def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     """One refresh for this module and tests/test_mart_index.py; yields the published tables and the data home."""
     base = tmp_path_factory.mktemp("mart")
-    data = base / "data"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WIJKBEELD_HOME", str(data))
-        mp.setenv("WIJKBEELD_SETTLE_SECONDS", "0")
-        mp.setenv("DAGSTER_HOME", str(base / "dagster"))
+        data = use_data_home(mp, base)
         extracts.all_sources(data / "landing")
         outcome = run_refresh()
         assert outcome.published, outcome
