@@ -60,8 +60,11 @@ def dbt_resource() -> DbtCliResource:
 
 
 def dbt_environment() -> None:
-    """Point the dbt profile at this data home's warehouse (profiles.yml reads WIJKBEELD_WAREHOUSE)."""
-    os.environ["WIJKBEELD_WAREHOUSE"] = str(settings().ensure().warehouse)
+    """Point the dbt profile at this data home's warehouse and give it the platform's checked DuckDB memory cap
+    (profiles.yml reads WIJKBEELD_WAREHOUSE and WIJKBEELD_DUCKDB_MEMORY_LIMIT)."""
+    s = settings().ensure()
+    os.environ["WIJKBEELD_WAREHOUSE"] = str(s.warehouse)
+    os.environ["WIJKBEELD_DUCKDB_MEMORY_LIMIT"] = s.duckdb_memory_limit
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 
