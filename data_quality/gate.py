@@ -32,7 +32,9 @@ TABLE_PRESENT = "table_present"
 ROW_COUNT = "row_count"
 DOCS_SITE = "wijkbeeld_quality"
 
-_KINDS = ("columns_present", "not_null", "unique", "in_set", "between", "rule")
+_KINDS = ("columns_present", "not_null", "unique", "in_set", "between", "rule", "audit")
+# Checks that need more than a SQL count: evaluated in Python on the same read-only connection.
+_AUDITS = ("onthulling",)
 _EXPECTATION_KEYS = {"name", "description", "show", *_KINDS}
 _TABLE_KEYS = {"key", "from", "optional", "row_count", "expectations"}
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -53,6 +55,7 @@ class Check:
     description: str
     count_sql: str
     sample_sql: str
+    audit: str | None = None  # one of _AUDITS instead of the SQL
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,7 @@ class _Measurement:
     counts: dict[str, int] = field(default_factory=dict)
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # what an audit found, added to its description
     row_count: int | None = None
     previous_row_count: int | None = None
 
@@ -222,6 +226,10 @@ def _compile(table: str, source: str, key: tuple[str, ...], item: dict, sample_s
     _require(kind == "rule" or "show" not in item, f"{where}: show is for rules only")
     limit = f"ORDER BY ALL LIMIT {sample_size}"
 
+    if kind == "audit":
+        _require(arg in _AUDITS, f"{where}: audit must be one of {', '.join(_AUDITS)}")
+        _require(item.get("description"), f"{where}: an audit needs a description")
+        return Check(name, item["description"], "", "", audit=arg)
     if kind == "columns_present":
         expected = ", ".join(f"({_literal(where, c)})" for c in _plain_columns(where, arg))
         missing = (
@@ -368,6 +376,12 @@ def _measure(spec: TableSpec, warehouse: Path) -> _Measurement:
         measured = _Measurement(present=True)
         measured.row_count = _scalar(con, f"SELECT count(*) FROM {MART_SCHEMA}.{spec.name}")
         for check in spec.checks:
+            if check.audit is not None:
+                count, sample, note = _run_audit(check.audit, con, sample_size=5)
+                measured.counts[check.name], measured.notes[check.name] = count, note
+                if count:
+                    measured.samples[check.name] = sample
+                continue
             try:
                 count = _scalar(con, check.count_sql)
                 if count:
@@ -379,6 +393,14 @@ def _measure(spec: TableSpec, warehouse: Path) -> _Measurement:
         return measured
     finally:
         con.close()
+
+
+def _run_audit(audit: str, con: duckdb.DuckDBPyConnection, sample_size: int) -> tuple[int, list[dict], str]:
+    """(violations, sample, summary) of a Python audit; only 'onthulling' exists (data_quality.onthulling)."""
+    from data_quality import onthulling
+
+    assert audit == "onthulling"
+    return onthulling.run(con, sample_size)
 
 
 def _previous_row_count(table: str, previous_release: Path) -> int | None:
@@ -475,7 +497,9 @@ def validate_table(
                 failed = f"{check.description} (could not be evaluated: {measured.errors[check.name]})"
                 planned.append(_Planned(check.name, failed, None, 0, None))
                 continue
-            planned.append(_Planned(check.name, check.description, None, 0, measured.counts[check.name]))
+            note = measured.notes.get(check.name)
+            description = f"{check.description} ({note})" if note else check.description
+            planned.append(_Planned(check.name, description, None, 0, measured.counts[check.name]))
             values[check.name] = measured.counts[check.name]
 
     outcomes, docs_page = _run_great_expectations(table, values, planned, docs_dir)

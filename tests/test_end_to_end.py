@@ -59,32 +59,33 @@ def _value(rows: dict, gebied: str, code: str, periode: str = "2024") -> tuple:
 
 def test_rates_statuses_and_rounding_match_hand_computation(home: Path) -> None:
     rows = _published(home)
-    # V05 uses the delivered total row 0.0.0 as is (120 a year, more than the listed kinds add up to)
+    # V05 uses the delivered total row 0.0.0 as is (120 a year, more than the listed kinds add up to).
+    # waarde comes from the published (rounded) teller, never from the exact one.
     assert _value(rows, "WK082601", "V05") == ("ok", 120, 20.0)
-    assert _value(rows, "WK082602", "V05") == ("ok", 50, 13.0)  # 48 -> 50; 48 / 3700 * 1000 = 12.97
-    assert _value(rows, "WK074401", "V05") == ("ok", 25, 20.0)  # 24 -> 25
+    assert _value(rows, "WK082602", "V05") == ("ok", 50, 13.5)  # 48 -> 50; 50 / 3700 * 1000 = 13.51
+    assert _value(rows, "WK074401", "V05") == ("ok", 25, 20.8)  # 24 -> 25; 25 / 1200 * 1000 = 20.83
     assert _value(rows, "GM0826", "V05") == ("ok", 180, 18.0)  # sum of its wijken over its own noemer
-    assert _value(rows, "VR20", "V05") == ("ok", 215, 18.0)  # pooled 216 / 12000
+    assert _value(rows, "VR20", "V05") == ("ok", 215, 17.9)  # pooled 216 -> 215; 215 / 12000 * 1000
     wk = rows[("WK082601", "V05", "2024")]
-    assert wk["regio_waarde"] == 18.0
-    assert wk["index_regio"] == round(100 * 20.0 / 18.0, 1)
+    assert wk["regio_waarde"] == 17.9  # the region row's published waarde
+    assert wk["index_regio"] == round(100 * 20.0 / 17.9, 1)
     assert wk["noemer"] == 6000
     # a teller of 3 (standaard) is suppressed; a noemer under minimum_noemer gives te_kleine_noemer
     assert _value(rows, "WK082602", "V01") == ("onderdrukt", None, None)
     assert _value(rows, "WK082603", "V01") == ("te_kleine_noemer", None, None)
     assert _value(rows, "WK082603", "V05") == ("te_kleine_noemer", None, None)
-    assert _value(rows, "WK074401", "V01") == ("ok", 25, 48.0)
+    assert _value(rows, "WK074401", "V01") == ("ok", 25, 50.0)  # 24 -> 25; 25 / 500 * 1000
     # a withheld (empty) count is niet_geleverd, for the wijk and for its gemeente
     assert _value(rows, "WK082601", "V02")[0] == "niet_geleverd"
     assert _value(rows, "GM0826", "V02")[0] == "niet_geleverd"
-    assert _value(rows, "WK082601", "V02", "2023") == ("ok", 10, 2.0)
+    assert _value(rows, "WK082601", "V02", "2023") == ("ok", 10, 1.7)  # 12 -> 10; 10 / 6000 * 1000
     # Baarle-Nassau sent no meldingen: geen_data, never a rate of 0
     for gebied in ("GM0744", "WK074401", "WK074402"):
         assert _value(rows, gebied, "L01")[0] == "geen_data"
     assert _value(rows, "WK082601", "L01") == ("ok", 240, 40.0)
-    assert _value(rows, "WK082602", "L01") == ("ok", 35, 9.7)  # 36 incl. one by PC6 majority
-    assert rows[("WK082602", "L01", "2024")]["verandering_vorig_jaar"] == round(36 / 3.7 - 96 / 3.7, 1)
-    assert _value(rows, "GM0826", "L01") == ("ok", 275, 27.6)  # the unmapped melding counts nowhere
+    assert _value(rows, "WK082602", "L01") == ("ok", 35, 9.5)  # 36 incl. one by PC6 majority -> 35
+    assert rows[("WK082602", "L01", "2024")]["verandering_vorig_jaar"] == round(9.5 - 25.7, 1)  # 96 -> 95
+    assert _value(rows, "GM0826", "L01") == ("ok", 275, 27.5)  # the unmapped melding counts nowhere
     # CBS indicators: percentages become tellers on their noemer; '.' is niet_geleverd
     assert _value(rows, "WK082601", "W06") == ("ok", 300, 12.0)
     assert _value(rows, "WK082603", "W06")[0] == "niet_geleverd"
@@ -93,15 +94,15 @@ def test_rates_statuses_and_rounding_match_hand_computation(home: Path) -> None:
 
 def test_complementary_suppression_blocks_the_subtraction_attack(home: Path) -> None:
     rows = _published(home)
-    # Baarle-Nassau V03 2024: WK074402 has 3 (suppressed); the gemeente total 15 is published, so the only
-    # other wijk is suppressed too - otherwise 15 - 12 would give the hidden 3 away.
+    # Baarle-Nassau V03 2024: WK074402 has 3 (suppressed); the gemeente total 15 is published as 15 ([13, 17])
+    # and the other wijk's 12 as 10 ([8, 12]), so the hidden wijk lies anywhere in [1, 9]: the exact 15 - 12
+    # cannot be worked out from rounded numbers, and no secondary cell is needed.
     assert _value(rows, "GM0744", "V03") == ("ok", 15, 7.5)
     assert _value(rows, "WK074402", "V03")[0] == "onderdrukt"
-    assert _value(rows, "WK074401", "V03")[0] == "onderdrukt"
-    # 2023 had no small teller there: nothing suppressed
-    assert _value(rows, "WK074401", "V03", "2023") == ("ok", 10, 10.0)
-    # Oosterhout V03: the only hidden wijk has te_kleine_noemer with teller 0 (not disclosive): no extra
-    assert _value(rows, "WK082601", "V03") == ("ok", 25, 4.0)
+    assert _value(rows, "WK074401", "V03") == ("ok", 10, 8.3)
+    assert _value(rows, "WK074401", "V03", "2023") == ("ok", 10, 8.3)
+    # Oosterhout V03: the only hidden wijk has te_kleine_noemer: 25 ([23, 27]) - 25 ([23, 27]) - 0 = [0, 4]
+    assert _value(rows, "WK082601", "V03") == ("ok", 25, 4.2)
     for (gebied, code, periode), r in rows.items():
         if r["teller"] is not None:
             assert r["teller"] % 5 == 0, (gebied, code, periode)
@@ -109,7 +110,8 @@ def test_complementary_suppression_blocks_the_subtraction_attack(home: Path) -> 
 
 def test_z_scores_over_the_wijken_with_status_ok(home: Path) -> None:
     rows = _published(home)
-    values = {"WK082601": 20.0, "WK082602": 48 / 3.7, "WK074401": 20.0, "WK074402": 15.0}
+    # over the published waarden (rounded tellers): 120, 50, 25 and 10 crimes
+    values = {"WK082601": 20.0, "WK082602": 13.5, "WK074401": 20.8, "WK074402": 12.5}
     mean = sum(values.values()) / 4
     sd = (sum((v - mean) ** 2 for v in values.values()) / 4) ** 0.5
     for gebied, v in values.items():
@@ -204,7 +206,7 @@ def test_redelivery_publishes_while_a_reader_holds_the_file(home: Path, tmp_path
         out, _ = reader.communicate(timeout=60)
     held, reopened = out.split()
     assert held == "20.0"  # the open connection kept reading the old release, without error
-    assert reopened == "22.0"  # 132 / 6000 * 1000
+    assert reopened == "21.7"  # 132 -> 130; 130 / 6000 * 1000
     assert reader.returncode == 0
     assert len(list_releases()) == 2
 

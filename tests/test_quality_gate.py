@@ -21,6 +21,7 @@ MART_TABLES = ["dim_gebied", "dim_indicator", "fct_indicator_waarde", "fct_kwets
 GOOD_WAREHOUSE_SQL = """
 CREATE SCHEMA seeds;
 CREATE SCHEMA mart;
+CREATE SCHEMA intermediate;
 CREATE TABLE seeds.indicator_catalogus AS SELECT * FROM (VALUES
   ('V01', 'Woninginbraken per 1.000 woningen', 'veiligheid', 'def', 'per 1.000 woningen', 1000.0, 1,
    'Politie', 'standaard', 200, true, 0.0, 200.0),
@@ -31,6 +32,16 @@ CREATE TABLE seeds.indicator_catalogus AS SELECT * FROM (VALUES
 ) AS v(indicator_code, naam, domein, definitie, eenheid, schaal, polariteit, bron, privacy_klasse,
        minimum_noemer, in_index, plausibel_min, plausibel_max);
 CREATE TABLE seeds.regio_gemeenten AS SELECT 'GM0826' AS gemeentecode, 'Oosterhout' AS gemeentenaam;
+ALTER TABLE seeds.indicator_catalogus ADD COLUMN noemer_kolom VARCHAR;
+UPDATE seeds.indicator_catalogus SET noemer_kolom = CASE indicator_code WHEN 'V01' THEN 'a_woning'
+  WHEN 'V07' THEN 'a_inw' ELSE 'respondenten' END;
+CREATE TABLE seeds.indicator_relaties (relatie VARCHAR, rol VARCHAR, indicator_code VARCHAR, grootheid VARCHAR);
+CREATE TABLE intermediate.int_indicator_regels AS SELECT * FROM (VALUES
+  ('V01', 'standaard', 200, 'som', true, false, false, false),
+  ('V07', 'gevoelig', 500, 'som', true, false, false, false),
+  ('G01', 'standaard', 50, 'gepoold', true, true, false, false)
+) AS v(indicator_code, privacy_klasse, minimum_noemer, hierarchie, teller_geheel, noemer_uit_bron,
+       teller_max_noemer, noemer_is_telling);
 CREATE TABLE mart.dim_gebied AS SELECT * FROM (VALUES
   ('VR20', 'Midden- en West-Brabant', 'regio', NULL, NULL, 2024, 1100000, 480000, 470000),
   ('GM0826', 'Oosterhout', 'gemeente', 'GM0826', 'Oosterhout', 2024, 57000, 25000, 24500),
@@ -40,27 +51,44 @@ CREATE TABLE mart.dim_gebied AS SELECT * FROM (VALUES
        huishoudens);
 CREATE TABLE mart.dim_indicator AS
   SELECT indicator_code, naam, domein, definitie, eenheid, polariteit, bron, privacy_klasse,
-         minimum_noemer, in_index
+         minimum_noemer, in_index, false AS noemer_is_telling, false AS teller_max_noemer
   FROM seeds.indicator_catalogus;
 CREATE TABLE mart.fct_indicator_waarde (
   gebiedcode VARCHAR, indicator_code VARCHAR, periode VARCHAR, periode_type VARCHAR, teller BIGINT,
   noemer DOUBLE, waarde DOUBLE, ondergrens DOUBLE, bovengrens DOUBLE, regio_waarde DOUBLE,
   index_regio DOUBLE, z_score DOUBLE, rang_in_regio INTEGER, verandering_vorig_jaar DOUBLE, status VARCHAR);
 INSERT INTO mart.fct_indicator_waarde VALUES
-  ('WK082606', 'V01', '2024', 'jaar', 15, 2600, 5.8, NULL, NULL, 4.1, 141.5, 1.2, 1, 0.4, 'ok'),
-  ('WK082601', 'V01', '2024', 'jaar', NULL, 2400, NULL, NULL, NULL, 4.1, NULL, NULL, NULL, NULL,
+  ('WK082606', 'V01', '2024', 'jaar', 15, 2600, 5.8, NULL, NULL, 4.0, 145.0, 1.2, 1, 0.4, 'ok'),
+  ('WK082601', 'V01', '2024', 'jaar', NULL, 2400, NULL, NULL, NULL, 4.0, NULL, NULL, NULL, NULL,
    'onderdrukt'),
-  ('GM0826', 'V01', '2024', 'jaar', 100, 25000, 4.0, NULL, NULL, 4.1, 97.6, NULL, NULL, NULL, 'ok'),
-  ('WK082606', 'V07', '2024', 'jaar', 10, 6000, 1.7, NULL, NULL, 1.0, 170.0, 2.1, 1, NULL, 'ok'),
-  ('WK082601', 'V07', '2024', 'jaar', NULL, 5000, NULL, NULL, NULL, 1.0, NULL, NULL, NULL, NULL,
+  ('GM0826', 'V01', '2024', 'jaar', 100, 25000, 4.0, NULL, NULL, 4.0, 100.0, NULL, NULL, NULL, 'ok'),
+  ('VR20', 'V01', '2024', 'jaar', 100, 25000, 4.0, NULL, NULL, 4.0, 100.0, NULL, NULL, NULL, 'ok'),
+  ('WK082606', 'V07', '2024', 'jaar', 10, 6000, 1.7, NULL, NULL, NULL, NULL, 2.1, 1, NULL, 'ok'),
+  ('WK082601', 'V07', '2024', 'jaar', NULL, 5000, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
    'onderdrukt'),
-  ('WK082606', 'G01', '2024', 'jaar', NULL, 120, 14.2, 10.1, 18.3, 12.0, 118.3, -0.5, 2, NULL, 'ok'),
-  ('WK082601', 'G01', '2024', 'jaar', NULL, 30, NULL, NULL, NULL, 12.0, NULL, NULL, NULL, NULL,
+  ('WK082606', 'G01', '2024', 'jaar', NULL, 120, 14.2, 10.1, 18.3, NULL, NULL, -0.5, 2, NULL, 'ok'),
+  ('WK082601', 'G01', '2024', 'jaar', NULL, 30, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
    'te_kleine_noemer'),
-  ('WK082606', 'V01', '2024-07/2025-06', '12mnd', 20, 2600, 7.7, NULL, NULL, 4.5, 171.1, 1.5, 1, NULL,
+  ('WK082606', 'V01', '2024-07/2025-06', '12mnd', 20, 2600, 7.7, NULL, NULL, 7.7, 100.0, 1.5, 1, NULL,
    'ok'),
-  ('WK082601', 'V01', '2024-07/2025-06', '12mnd', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  ('VR20', 'V01', '2024-07/2025-06', '12mnd', 20, 2600, 7.7, NULL, NULL, 7.7, 100.0, NULL, NULL, NULL,
+   'ok'),
+  ('WK082601', 'V01', '2024-07/2025-06', '12mnd', NULL, NULL, NULL, NULL, NULL, 7.7, NULL, NULL, NULL,
    NULL, 'geen_data');
+-- the rows before rounding (what the disclosure checks protect) and their level
+CREATE TABLE intermediate.int_indicator_beveiligd AS SELECT * FROM (VALUES
+  ('WK082606', 'V01', '2024', 'jaar', 'wijk', 14.0, 2600.0, NULL),
+  ('WK082601', 'V01', '2024', 'jaar', 'wijk', 86.0, 2400.0, NULL),
+  ('GM0826', 'V01', '2024', 'jaar', 'gemeente', 100.0, 25000.0, NULL),
+  ('VR20', 'V01', '2024', 'jaar', 'regio', 100.0, 25000.0, NULL),
+  ('WK082606', 'V07', '2024', 'jaar', 'wijk', 11.0, 6000.0, NULL),
+  ('WK082601', 'V07', '2024', 'jaar', 'wijk', 4.0, 5000.0, NULL),
+  ('WK082606', 'G01', '2024', 'jaar', 'wijk', NULL, 120.0, 14.2),
+  ('WK082601', 'G01', '2024', 'jaar', 'wijk', NULL, 30.0, 20.0),
+  ('WK082606', 'V01', '2024-07/2025-06', '12mnd', 'wijk', 21.0, 2600.0, NULL),
+  ('VR20', 'V01', '2024-07/2025-06', '12mnd', 'regio', 21.0, 2600.0, NULL),
+  ('WK082601', 'V01', '2024-07/2025-06', '12mnd', 'wijk', NULL, NULL, NULL)
+) AS v(gebiedcode, indicator_code, periode, periode_type, niveau, teller, noemer, waarde_geleverd);
 CREATE TABLE mart.fct_kwetsbaarheid AS SELECT * FROM (VALUES
   ('WK082606', '2024', 'jaar', 1.2, 0.3, -0.5, NULL, 0.1, 0.6, 1, true, 'V07, V01, G01', 'ok'),
   ('WK082601', '2024', 'jaar', NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, NULL, 'onvoldoende_data')
@@ -115,7 +143,7 @@ def test_good_data_passes_and_writes_offline_report(warehouse: Path, home: Path)
     assert result.success, result.failed
     assert [t.table for t in result.tables] == [*MART_TABLES, "signalen"]  # wijkprofiel is absent
     fct = next(t for t in result.tables if t.table == "fct_indicator_waarde")
-    assert fct.row_count == 9
+    assert fct.row_count == 11
     assert {"key_unique", "disclosure_teller_gevoelig", "waarde_plausible", "row_count"} <= {
         e.name for e in fct.expectations
     }
@@ -208,6 +236,43 @@ def test_good_data_passes_and_writes_offline_report(warehouse: Path, home: Path)
             "UPDATE mart.dim_gebied SET niveau = 'buurt' WHERE gebiedcode = 'WK082601'",
             "niveau_allowed",
         ),
+        # the disclosure rules on the values they protect, before rounding: each fails on a planted case
+        (
+            "fct_indicator_waarde",
+            "UPDATE intermediate.int_indicator_beveiligd SET teller = 3 WHERE gebiedcode = 'WK082606' "
+            "AND indicator_code = 'V01' AND periode = '2024'",
+            "disclosure_exact_teller_standaard",
+        ),
+        (
+            "fct_indicator_waarde",
+            "UPDATE intermediate.int_indicator_beveiligd SET teller = 9 WHERE gebiedcode = 'WK082606' "
+            "AND indicator_code = 'V07'",
+            "disclosure_exact_teller_gevoelig",
+        ),
+        (
+            "fct_indicator_waarde",
+            # 3.0 % of 120 respondents is 3.6 persons
+            "UPDATE intermediate.int_indicator_beveiligd SET waarde_geleverd = 3.0 WHERE gebiedcode = 'WK082606' "
+            "AND indicator_code = 'G01'",
+            "disclosure_survey_persons",
+        ),
+        (
+            "fct_indicator_waarde",
+            "UPDATE intermediate.int_indicator_regels SET noemer_is_telling = true WHERE indicator_code = 'V01'",
+            "disclosure_counting_noemer",
+        ),
+        (
+            "fct_indicator_waarde",
+            # the rate of the exact teller 14 (5.4) instead of the published 15 (5.8)
+            "UPDATE mart.fct_indicator_waarde SET waarde = 5.4 WHERE teller = 15",
+            "waarde_from_published_teller",
+        ),
+        (
+            "fct_indicator_waarde",
+            "UPDATE mart.fct_indicator_waarde SET status = 'onderdrukt', teller = NULL, waarde = NULL "
+            "WHERE gebiedcode = 'VR20' AND periode = '2024'",
+            "regio_waarde_is_published",
+        ),
         ("herkomst", "UPDATE mart.herkomst SET bron_sha256 = NULL", "key_not_null"),
         ("herkomst", "ALTER TABLE mart.herkomst DROP COLUMN geladen_op", "contract_columns"),
     ],
@@ -238,6 +303,39 @@ def test_failing_rows_are_counted_and_sampled(warehouse: Path) -> None:
         }
     ]
     assert "0-9" in gevoelig.description
+
+
+def test_disclosure_audit_fails_where_a_hidden_teller_can_be_narrowed(warehouse: Path) -> None:
+    # Oosterhout V01 2024 published as 15 ([13, 17]) beside WK082606's 15 ([13, 17]): the hidden WK082601
+    # lies in [13 - 17, 17 - 13] = [-4, 4], and an onderdrukt standaard count is at least 1: [1, 4].
+    execute(
+        warehouse,
+        "UPDATE mart.fct_indicator_waarde SET teller = 15, waarde = 0.6 WHERE gebiedcode IN ('GM0826', 'VR20') "
+        "AND indicator_code = 'V01' AND periode = '2024'",
+    )
+    result = validate_table("fct_indicator_waarde", warehouse=warehouse)
+    audit = next(e for e in result.expectations if e.name == "disclosure_audit")
+    assert not audit.success and audit.failing_rows == 1
+    assert audit.sample == [
+        {
+            "periode": "2024 jaar",
+            "gebiedcode": "WK082601",
+            "indicator_code": "V01",
+            "grootheid": "teller",
+            "ondergrens": 1.0,
+            "bovengrens": 4.0,
+            "vereiste_breedte": 4.0,
+        }
+    ]
+
+
+def test_disclosure_audit_reports_what_it_attacked(warehouse: Path) -> None:
+    result = validate_table("fct_indicator_waarde", warehouse=warehouse)
+    audit = next(e for e in result.expectations if e.name == "disclosure_audit")
+    assert audit.success
+    # hidden: WK082601 V01 2024 (in [81, 89]), V07 2024, G01 2024 (no relation: [0, inf))
+    assert "3 hidden figures in 2 periods" in audit.description
+    assert "narrowest: V01 teller WK082601 in [81.0, 89.0]" in audit.description
 
 
 def publish_copy(warehouse: Path) -> Path:
@@ -280,10 +378,12 @@ def test_expectation_that_cannot_be_evaluated_fails_with_its_error(warehouse: Pa
 
     result = validate_table("fct_indicator_waarde", warehouse=warehouse)
 
-    assert [e.name for e in result.failed] == ["gebied_known"]
-    (failed,) = result.failed
+    # the rule that names dim_gebied, and the disclosure audit, which takes the geography from it
+    assert [e.name for e in result.failed] == ["gebied_known", "disclosure_audit"]
+    failed = result.failed[0]
     assert failed.error is not None and "dim_gebied" in failed.error
     assert failed.failing_rows is None
+    assert "dim_gebied" in result.failed[1].description
 
 
 def test_single_table_run_updates_its_part_of_the_report(warehouse: Path, home: Path) -> None:

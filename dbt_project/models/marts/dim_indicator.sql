@@ -9,5 +9,7 @@ select
     bron,
     privacy_klasse,
     minimum_noemer,
-    in_index
+    in_index,
+    noemer_is_telling,
+    teller_max_noemer
 from {{ ref('indicator_catalogus') }}

@@ -1,6 +1,9 @@
--- One row per gebied x indicator x periode: the published value with its status, the pooled regional
+-- One row per gebied x indicator x periode: the published value with its status, the region's published
 -- value, the index against the region (100 = regional average), the polarity-adjusted z-score over the
 -- region's wijken, the rank and the change against the same period a year earlier.
+-- Everything here is computed from published figures only (docs/methodology.md, "Disclosure control"):
+-- waarde = round(published teller x schaal / published noemer, 1), and every derived column from those
+-- waarden, never from exact tellers, so no derived figure gives a rounded or hidden teller back.
 with catalogus as (
     select
         indicator_code,
@@ -12,33 +15,39 @@ with catalogus as (
 
 waarden as (
     select
-        b.*,
+        b.gebiedcode,
+        b.indicator_code,
+        b.periode,
+        b.periode_type,
+        b.niveau,
+        b.status,
+        b.ondergrens,
+        b.bovengrens,
         c.polariteit,
         c.noemer_kolom is not null as is_verhouding,
+        b.waarde_geleverd is not null as is_schatting,
+        b.noemer_gepubliceerd as noemer,
+        case when b.waarde_geleverd is null then b.teller_gepubliceerd end as teller,
         case
             when b.status <> 'ok' then null
-            when b.waarde_geleverd is not null then b.waarde_geleverd
-            when c.noemer_kolom is null then b.teller
-            when b.noemer > 0 then b.teller / b.noemer * c.schaal
-        end as waarde_exact
+            -- an estimate: the delivered percentage or score, rounded to one decimal
+            when b.waarde_geleverd is not null then b.teller_gepubliceerd
+            when c.noemer_kolom is null then b.teller_gepubliceerd
+            when b.noemer_gepubliceerd > 0 then round(b.teller_gepubliceerd * c.schaal / b.noemer_gepubliceerd, 1)
+        end as waarde
     from {{ ref('int_indicator_beveiligd') }} as b
     inner join catalogus as c on b.indicator_code = c.indicator_code
 ),
 
+-- The region's own published value; null where the region row is not ok.
 regio as (
     select
-        t.indicator_code,
-        t.periode,
-        t.periode_type,
-        case
-            when t.bron_status is not null then null
-            when t.waarde_geleverd is not null then t.waarde_geleverd
-            when c.noemer_kolom is null then t.teller
-            when t.noemer > 0 then t.teller / t.noemer * c.schaal
-        end as regio_waarde
-    from {{ ref('int_indicator_teller') }} as t
-    inner join catalogus as c on t.indicator_code = c.indicator_code
-    where t.niveau = 'regio'
+        indicator_code,
+        periode,
+        periode_type,
+        waarde as regio_waarde
+    from waarden
+    where niveau = 'regio' and status = 'ok'
 ),
 
 verdeling as (
@@ -46,8 +55,8 @@ verdeling as (
         indicator_code,
         periode,
         periode_type,
-        avg(waarde_exact) as gemiddelde,
-        stddev_pop(waarde_exact) as standaardafwijking
+        avg(waarde) as gemiddelde,
+        stddev_pop(waarde) as standaardafwijking
     from waarden
     where niveau = 'wijk' and status = 'ok'
     group by indicator_code, periode, periode_type
@@ -61,7 +70,7 @@ gescoord as (
             when w.niveau <> 'wijk' or w.status <> 'ok' or w.polariteit = 0 then null
             -- every wijk has the same value: no deviation
             when v.standaardafwijking = 0 then 0
-            else (w.waarde_exact - v.gemiddelde) / v.standaardafwijking
+            else (w.waarde - v.gemiddelde) / v.standaardafwijking
         end as z_ruw
     from waarden as w
     left join regio as r
@@ -86,7 +95,7 @@ rangen as (
         periode_type,
         rank() over (
             partition by niveau, indicator_code, periode, periode_type
-            order by case when polariteit = -1 then -waarde_exact else waarde_exact end desc
+            order by case when polariteit = -1 then -waarde else waarde end desc
         ) as rang_in_regio
     from waarden
     where niveau in ('wijk', 'gemeente') and status = 'ok'
@@ -98,7 +107,7 @@ vorig as (
         w.indicator_code,
         w.periode_type,
         p.periode,
-        w.waarde_exact as waarde_vorig
+        w.waarde as waarde_vorig
     from waarden as w
     inner join {{ ref('int_perioden') }} as p
         on w.periode = p.vorige_periode and w.periode_type = p.periode_type
@@ -109,14 +118,14 @@ select
     g.indicator_code,
     g.periode,
     g.periode_type,
-    case when g.status = 'ok' then cast(round(g.teller / 5.0, 0) * 5 as bigint) end as teller,
+    case when g.status = 'ok' then cast(g.teller as bigint) end as teller,
     g.noemer,
-    round(g.waarde_exact, 1) as waarde,
+    g.waarde,
     case when g.status = 'ok' then round(g.ondergrens, 1) end as ondergrens,
     case when g.status = 'ok' then round(g.bovengrens, 1) end as bovengrens,
-    round(g.regio_waarde, 1) as regio_waarde,
+    g.regio_waarde,
     case
-        when g.is_verhouding and g.regio_waarde > 0 then round(100 * g.waarde_exact / g.regio_waarde, 1)
+        when g.is_verhouding and g.regio_waarde > 0 then round(100 * g.waarde / g.regio_waarde, 1)
     end as index_regio,
     round(
         g.polariteit * case
@@ -127,7 +136,7 @@ select
         3
     ) as z_score,
     r.rang_in_regio,
-    round(g.waarde_exact - v.waarde_vorig, 1) as verandering_vorig_jaar,
+    round(g.waarde - v.waarde_vorig, 1) as verandering_vorig_jaar,
     g.status
 from gescoord as g
 left join rangen as r

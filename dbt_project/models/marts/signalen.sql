@@ -1,4 +1,5 @@
--- Rule-based early warnings (indicators.md, "Signals"); each row names its evidence.
+-- Rule-based early warnings (docs/methodology.md, "Signals"); each row names its evidence. Built from
+-- published figures only (rounded tellers, published waarden), like everything in the mart.
 with waarden as (
     select
         f.gebiedcode,
@@ -10,18 +11,12 @@ with waarden as (
         f.bovengrens,
         f.z_score,
         f.status,
-        b.teller as teller_exact,
-        b.noemer,
+        f.teller,
+        f.noemer,
         p.vorige_periode
     from {{ ref('fct_indicator_waarde') }} as f
     inner join {{ ref('int_perioden') }} as p
         on f.periode = p.periode and f.periode_type = p.periode_type
-    inner join {{ ref('int_indicator_beveiligd') }} as b
-        on
-            f.gebiedcode = b.gebiedcode
-            and f.indicator_code = b.indicator_code
-            and f.periode = b.periode
-            and f.periode_type = b.periode_type
 ),
 
 met_vorig as (
@@ -32,7 +27,7 @@ met_vorig as (
         v.bovengrens as bovengrens_vorig,
         v.z_score as z_vorig,
         v.status as status_vorig,
-        v.teller_exact as teller_vorig,
+        v.teller as teller_vorig,
         v.noemer as noemer_vorig
     from waarden as w
     inner join waarden as v
@@ -46,8 +41,8 @@ met_vorig as (
 -- S_STIJGING: an index indicator rose by >= 1.0 z-score against the same period a year earlier. With
 -- about 30 indicators for every wijk, chance alone gives many such rises, so a rise counts only when
 -- the wijk now stands out (z >= 1.0) and the change is larger than its sampling noise (3 standard
--- errors): Poisson for counts (teller), non-overlapping 95 % intervals for estimates that have one, the
--- binomial standard error for survey percentages without an interval.
+-- errors): Poisson for counts (the published teller), non-overlapping 95 % intervals for estimates that
+-- have one, the binomial standard error for survey percentages without an interval.
 stijging_rijen as (
     select m.*
     from met_vorig as m
@@ -58,8 +53,8 @@ stijging_rijen as (
         and m.z_score - m.z_vorig >= 1.0
         and m.z_score >= 1.0
         and case
-            when m.teller_exact is not null and m.teller_vorig is not null
-                then abs(m.teller_exact - m.teller_vorig) >= 3 * sqrt(m.teller_exact + m.teller_vorig)
+            when m.teller is not null and m.teller_vorig is not null
+                then abs(m.teller - m.teller_vorig) >= 3 * sqrt(m.teller + m.teller_vorig + 25.0 / 6)
             when m.ondergrens is not null and m.ondergrens_vorig is not null
                 then m.ondergrens > m.bovengrens_vorig or m.bovengrens < m.ondergrens_vorig
             when c.eenheid = '%' and m.noemer > 0 and m.noemer_vorig > 0
