@@ -3,7 +3,7 @@ file (as Superset and Metabase-like tools connect), and Parquet from the current
 
 The concurrency test runs two reader processes (one per access path) that keep querying while new
 releases are published. Every query round reads the release id from ``mart.publicatie`` and the row count
-of every table, and checks them against that release's own ``rijen_per_tabel``: a round that mixed two
+of every table, and checks them against that release's own ``rijen_<table>``: a round that mixed two
 releases, or any error, fails the test. No timing is assumed: after each publish the test bumps an epoch
 in a control file, each round notes the epoch it started in, and the test waits for a round of the new
 epoch, which must show the new release, so each reader provably saw each release.

@@ -10,6 +10,8 @@ from orchestration.definitions import defs
 EXPECTED_MART = {
     "dim_gebied",
     "dim_indicator",
+    "dim_status",
+    "fct_bijdrage",
     "fct_indicator_waarde",
     "fct_kwetsbaarheid",
     "herkomst",
