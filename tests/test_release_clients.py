@@ -22,7 +22,6 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.pool import NullPool
 
 from tests.clients import run_client
-from tests.test_mart_indicatoren import published  # noqa: F401  (the shared session fixture)
 from wijkbeeld import geo
 from wijkbeeld.publish import STORAGE_VERSION
 
@@ -70,7 +69,7 @@ print(json.dumps(out, default=str))
 
 
 @pytest.fixture(scope="module")
-def release(published: dict) -> dict:  # noqa: F811
+def release(published: dict) -> dict:
     home: Path = published["home"]
     folder = Path(os.path.realpath(home / "publish" / "current"))
     return {"home": home, "stable": home / "publish" / "wijkbeeld.duckdb", "folder": folder}
