@@ -6,6 +6,7 @@ Dagster skips this asset and the current publication stays untouched.
 
 import json
 import subprocess
+from datetime import date
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
@@ -32,8 +33,9 @@ def code_version() -> str:
         return __version__
 
 
-def _mart_facts(warehouse: Path) -> tuple[int | None, list[str]]:
-    """Reference geography year and published periods, from a short read-only look at the warehouse."""
+def _mart_facts(warehouse: Path) -> tuple[int | None, list[str], date | None]:
+    """Reference geography year, published periods and the last day of the newest period with data (a value with
+    status ok), from a short read-only look at the warehouse."""
     import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -43,9 +45,12 @@ def _mart_facts(warehouse: Path) -> tuple[int | None, list[str]]:
             row[0]
             for row in con.execute("select distinct periode from mart.fct_indicator_waarde order by periode").fetchall()
         ]
+        (tot_en_met,) = con.execute(
+            "select max(periode_eind) from mart.fct_indicator_waarde where status = 'ok'"
+        ).fetchone()
     finally:
         con.close()
-    return jaar, perioden
+    return jaar, perioden, tot_en_met
 
 
 def _gate_summary(reports: Path) -> dict:
@@ -70,7 +75,7 @@ def publicatie(context: AssetExecutionContext) -> MaterializeResult:
     from wijkbeeld.publish import publish_release, summary
 
     s = settings().ensure()
-    jaar, perioden = _mart_facts(s.warehouse)
+    jaar, perioden, tot_en_met = _mart_facts(s.warehouse)
     result = publish_release(
         warehouse=s.warehouse,
         tables=mart_tables(),
@@ -78,6 +83,7 @@ def publicatie(context: AssetExecutionContext) -> MaterializeResult:
         geografie_jaar=jaar,
         perioden=perioden,
         code_versie=code_version(),
+        data_tot_en_met=tot_en_met,
         settings=s,
     )
     context.log.info(summary(result))

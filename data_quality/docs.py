@@ -1,7 +1,8 @@
 """The quality report: Great Expectations Data Docs made usable offline, a summary page and a JSON file.
 
 Layout under ``reports/quality``: ``index.html`` (summary of the latest result of every table, with the
-failing rows), ``latest.json`` (the same, machine-readable), ``tables/<table>.json`` (the latest result of
+failing rows; in Dutch for the platform's readers, without internal file paths), ``latest.json`` (the same,
+machine-readable), ``tables/<table>.json`` (the latest result of
 one table) and ``gx/<table>/`` (the Data Docs site of that table's latest validation).
 
 GX's HTML loads Bootstrap, jQuery, Font Awesome and Vega from CDNs and its logo from S3. The report must
@@ -98,7 +99,7 @@ def _offline_page(text: str, page: Path, site_dir: Path, referenced: set[Path]) 
             f"{html.escape(p.relative_to(site_dir / folder).with_suffix('').as_posix())}</a></li>"
             for p in sorted((site_dir / folder).rglob("*.html"))
         ]
-        return f'<ul class="offline-list">{"".join(links) or "<li>none</li>"}</ul>'
+        return f'<ul class="offline-list">{"".join(links) or "<li>geen</li>"}</ul>'
 
     text = _SCRIPT.sub("", text)
     text = _EXTERNAL_LINK.sub("", text)
@@ -173,7 +174,7 @@ table.sample{font-size:.85em}details{margin:.3rem 0}
 
 
 def _status(success: bool) -> str:
-    return '<span class="ok">&#10004; passed</span>' if success else '<span class="fail">&#10008; failed</span>'
+    return '<span class="ok">&#10004; geslaagd</span>' if success else '<span class="fail">&#10008; afgekeurd</span>'
 
 
 def _sample_table(rows: list[dict[str, Any]]) -> str:
@@ -185,7 +186,7 @@ def _sample_table(rows: list[dict[str, Any]]) -> str:
         for row in rows
     )
     return (
-        "<details open><summary>sample of failing rows</summary>"
+        "<details open><summary>voorbeeld van rijen die niet voldoen</summary>"
         f'<table class="sample"><tr>{head}</tr>{body}</table></details>'
     )
 
@@ -197,26 +198,33 @@ def render_summary(latest: dict[str, Any]) -> str:
         f'<tr><td><a href="#{html.escape(name)}">{html.escape(name)}</a></td><td>{_status(t["success"])}</td>'
         f"<td>{'' if t['row_count'] is None else t['row_count']}</td>"
         f"<td>{html.escape(', '.join(e['name'] for e in t['expectations'] if not e['success']))}</td>"
-        f"<td>{html.escape(t['validated_at'])}</td>"
+        f"<td>{html.escape(_moment(t['validated_at']))}</td>"
         f"<td>{_docs_link(t)}</td></tr>"
         for name, t in tables.items()
     )
     sections = "".join(_table_section(name, t) for name, t in tables.items())
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>wijkbeeld quality gate</title>"
+        '<!DOCTYPE html>\n<html lang="nl"><head><meta charset="utf-8">'
+        "<title>wijkbeeld kwaliteitspoort</title>"
         f"<style>{_SUMMARY_CSS}</style></head><body>"
-        f"<h1>wijkbeeld quality gate: {_status(latest['success'])}</h1>"
-        f"<p>Report written {html.escape(latest['generated_at'])}. Machine-readable: "
+        f"<h1>wijkbeeld kwaliteitspoort: {_status(latest['success'])}</h1>"
+        "<p>Voordat een nieuwe release van de mart wordt gepubliceerd, controleert de kwaliteitspoort elke tabel. "
+        "Alleen als alle controles slagen, wordt de release gepubliceerd; anders blijft de vorige release staan.</p>"
+        f"<p>Rapport gemaakt op {html.escape(_moment(latest['generated_at']))} (UTC). Machineleesbaar: "
         f'<a href="{LATEST}">{LATEST}</a>.</p>'
-        "<table><tr><th>table</th><th>status</th><th>rows</th><th>failed expectations</th>"
-        f"<th>validated at (UTC)</th><th>Data Docs</th></tr>{overview}</table>{sections}</body></html>\n"
+        "<table><tr><th>tabel</th><th>uitslag</th><th>rijen</th><th>afgekeurde controles</th>"
+        f"<th>gecontroleerd op (UTC)</th><th>details</th></tr>{overview}</table>{sections}</body></html>\n"
     )
+
+
+def _moment(iso: str) -> str:
+    """'2026-12-02T03:27:45.805+00:00' -> '2026-12-02 03:27:45'."""
+    return iso.replace("T", " ")[:19]
 
 
 def _docs_link(table: dict[str, Any]) -> str:
     page = table.get("docs_page")
-    return f'<a href="{html.escape(page)}">validation page</a>' if page else ""
+    return f'<a href="{html.escape(page)}">technisch detail (Great Expectations, Engels)</a>' if page else ""
 
 
 def _table_section(name: str, table: dict[str, Any]) -> str:
@@ -231,8 +239,8 @@ def _table_section(name: str, table: dict[str, Any]) -> str:
     previous = table.get("previous_row_count")
     return (
         f'<section id="{html.escape(name)}"><h2>{html.escape(name)}: {_status(table["success"])}</h2>'
-        f"<p>Warehouse {html.escape(table['warehouse'])}; rows {table['row_count']}"
-        f"{'' if previous is None else f'; published release {previous}'}. {_docs_link(table)}</p>"
-        "<table><tr><th>status</th><th>expectation</th><th>description</th><th>observed</th>"
-        f"<th>failing rows</th></tr>{rows}</table></section>"
+        f"<p>Rijen: {table['row_count']}"
+        f"{'' if previous is None else f'; in de gepubliceerde release: {previous}'}. {_docs_link(table)}</p>"
+        "<table><tr><th>uitslag</th><th>controle</th><th>omschrijving</th><th>waargenomen</th>"
+        f"<th>rijen die niet voldoen</th></tr>{rows}</table></section>"
     )

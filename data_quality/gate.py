@@ -128,7 +128,6 @@ class TableResult:
             "table": self.table,
             "success": self.success,
             "validated_at": self.validated_at.isoformat(),
-            "warehouse": str(self.warehouse),
             "row_count": self.row_count,
             "previous_row_count": self.previous_row_count,
             "docs_page": str(self.docs_page) if self.docs_page else None,
@@ -239,7 +238,7 @@ def _compile(table: str, source: str, key: tuple[str, ...], item: dict, sample_s
         )
         return Check(
             name,
-            item.get("description") or f"the table has the columns {', '.join(arg)}",
+            item.get("description") or f"de tabel heeft de kolommen {', '.join(arg)}",
             f"SELECT count(*) {missing}",
             f"SELECT ontbrekende_kolom {missing} {limit}",
         )
@@ -251,7 +250,7 @@ def _compile(table: str, source: str, key: tuple[str, ...], item: dict, sample_s
         )
         return Check(
             name,
-            item.get("description") or f"each ({', '.join(plain)}) occurs once",
+            item.get("description") or f"elke combinatie ({', '.join(plain)}) komt één keer voor",
             f"SELECT coalesce(sum(rijen), 0) FROM ({duplicates})",
             f"{duplicates} {limit}",
         )
@@ -276,13 +275,13 @@ def _column_violation(kind: str, arg: Any, where: str) -> tuple[str, list[str], 
     """(SQL condition of a violating row, checked columns, default description) of a column kind."""
     if kind == "not_null":
         columns = _columns(where, arg)
-        return " OR ".join(f"{c} IS NULL" for c in columns), columns, f"no NULL in {', '.join(arg)}"
+        return " OR ".join(f"{c} IS NULL" for c in columns), columns, f"geen lege waarde (NULL) in {', '.join(arg)}"
     if kind == "in_set":
         _require(isinstance(arg, dict) and arg.get("values"), f"{where}: in_set needs column and values")
         columns = _columns(where, [arg.get("column")])
         values = arg["values"]
         violation = f"{columns[0]} NOT IN ({', '.join(_literal(where, v) for v in values)})"
-        return violation, columns, f"{arg['column']} is one of {', '.join(str(v) for v in values)}"
+        return violation, columns, f"{arg['column']} is een van {', '.join(str(v) for v in values)}"
     _require(isinstance(arg, dict), f"{where}: between needs column(s), min and/or max")
     plain = arg.get("columns") or [arg.get("column")]
     columns = _columns(where, plain)
@@ -315,7 +314,7 @@ def _literal(where: str, value: Any) -> str:
 
 def _range_text(low: Any, high: Any) -> str:
     if low is not None and high is not None:
-        return f"within [{low}, {high}]"
+        return f"binnen [{low}, {high}]"
     return f">= {low}" if low is not None else f"<= {high}"
 
 
@@ -446,7 +445,7 @@ def _row_count_expectation(bounds: RowCountBounds, previous: int | None) -> tupl
     """(min, max, description) of the row-count expectation; no baseline when there is no old table."""
     low, high = float(bounds.min_rows), None
     if not previous:
-        return low, high, f"at least {bounds.min_rows} row(s) (no published release of this table to compare)"
+        return low, high, f"minstens {bounds.min_rows} rij(en) (nog geen gepubliceerde release om mee te vergelijken)"
     parts = []
     if bounds.min_ratio is not None:
         low = max(low, bounds.min_ratio * previous)
@@ -454,11 +453,11 @@ def _row_count_expectation(bounds: RowCountBounds, previous: int | None) -> tupl
     if bounds.max_ratio is not None:
         high = bounds.max_ratio * previous
         parts.append(f"<= {bounds.max_ratio}x")
-    relation = " and ".join(parts) or "compared with"
+    relation = " en ".join(parts) or "vergeleken met"
     return (
         low,
         high,
-        f"row count {relation} the published release ({previous} rows), at least {bounds.min_rows}",
+        f"aantal rijen {relation} de gepubliceerde release ({previous} rijen), minstens {bounds.min_rows}",
     )
 
 
@@ -485,7 +484,7 @@ def validate_table(
     if measured.present and spec.row_count is not None:
         measured.previous_row_count = _previous_row_count(table, previous_release or s.publish / PUBLISHED_DB)
 
-    planned = [_Planned(TABLE_PRESENT, f"table {MART_SCHEMA}.{table} exists in the warehouse", 1, None, None)]
+    planned = [_Planned(TABLE_PRESENT, f"tabel {MART_SCHEMA}.{table} bestaat", 1, None, None)]
     values: dict[str, int] = {TABLE_PRESENT: int(measured.present)}
     if measured.present:
         if spec.row_count is not None:
@@ -494,7 +493,7 @@ def validate_table(
             values[ROW_COUNT] = measured.row_count or 0
         for check in spec.checks:
             if check.name in measured.errors:  # left out of the frame: Great Expectations fails it
-                failed = f"{check.description} (could not be evaluated: {measured.errors[check.name]})"
+                failed = f"{check.description} (kon niet worden gecontroleerd: {measured.errors[check.name]})"
                 planned.append(_Planned(check.name, failed, None, 0, None))
                 continue
             note = measured.notes.get(check.name)
@@ -570,7 +569,7 @@ def _run_great_expectations(
     )
     suite = context.suites.add(gx.ExpectationSuite(name=table))
     for p in planned:
-        counted = "; the observed value is the number of violations" if p.failing_rows is not None else ""
+        counted = "; de waargenomen waarde is het aantal rijen dat niet voldoet" if p.failing_rows is not None else ""
         suite.add_expectation(
             gxe.ExpectColumnMaxToBeBetween(
                 column=p.name, min_value=p.low, max_value=p.high, description=p.description + counted

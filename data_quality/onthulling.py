@@ -29,22 +29,22 @@ def _interval(period: str, iv: Any) -> dict[str, Any]:
 
 
 def run(con: Any, sample_size: int) -> tuple[int, list[dict[str, Any]], str]:
-    """(hidden figures too narrow, a sample of them, a one-line summary) for the mart in ``con``."""
+    """(hidden figures too narrow, a sample of them, a one-line summary in Dutch for the quality report)."""
     try:
         rules, relations = load_rules(con)
         result = audit(published_values(con, rules), rules, relations)
     except (DisclosureError, duckdb.Error) as exc:  # a failed audit, never a crashed gate
         message = str(exc).splitlines()[0]
-        return 1, [{"fout": message}], f"the attack could not be evaluated: {message}"
+        return 1, [{"fout": message}], f"de aanval kon niet worden doorgerekend: {message}"
     narrow = result.narrowest
     if narrow is None:
-        narrowest = "no hidden figure"
+        narrowest = "geen verborgen cijfer"
     else:
-        hi = "unbounded" if narrow.hi == float("inf") else f"{narrow.hi:.1f}"
+        hi = "onbegrensd" if narrow.hi == float("inf") else f"{narrow.hi:.1f}"
         narrowest = (
-            f"narrowest: {narrow.indicator} {narrow.quantity} {narrow.gebiedcode} in [{narrow.lo:.1f}, {hi}] "
-            f"(needs a width of {narrow.required:g})"
+            f"smalste interval: {narrow.indicator} {narrow.quantity} {narrow.gebiedcode} in [{narrow.lo:.1f}, {hi}] "
+            f"(vereiste breedte {narrow.required:g})"
         )
-    summary = f"{result.hidden} hidden figures in {result.periods} periods of fct_indicator_waarde audited; {narrowest}"
+    summary = f"{result.hidden} verborgen cijfers in {result.periods} perioden aangevallen; {narrowest}"
     sample = [_interval(period, iv) for period, iv in result.failures[:sample_size]]
     return len(result.failures), sample, summary

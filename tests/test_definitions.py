@@ -10,6 +10,8 @@ from orchestration.definitions import defs
 EXPECTED_MART = {
     "dim_gebied",
     "dim_indicator",
+    "dim_status",
+    "fct_bijdrage",
     "fct_indicator_waarde",
     "fct_kwetsbaarheid",
     "herkomst",
@@ -66,3 +68,28 @@ def test_every_mart_table_has_a_blocking_quality_check() -> None:
         if spec.blocking
     }
     assert blocking >= EXPECTED_MART
+
+
+def test_wijkprofiel_contract_labels_every_index_indicator_as_the_catalogue_names_it() -> None:
+    """wijkprofiel's columns follow the catalogue (seed); their Dutch labels in the dbt yml (which become the column
+    comments in every release) must name each indicator as the catalogue does."""
+    import csv
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1] / "dbt_project"
+    with (root / "seeds" / "indicator_catalogus.csv").open(encoding="utf-8") as f:
+        names = {r["indicator_code"].lower(): r["naam"] for r in csv.DictReader(f) if r["in_index"] == "true"}
+    models = yaml.safe_load((root / "models" / "marts" / "_marts.yml").read_text(encoding="utf-8"))["models"]
+    columns = {c["name"]: c for c in next(m for m in models if m["name"] == "wijkprofiel")["columns"]}
+    for code, naam in names.items():
+        for suffix in ("waarde", "index", "status"):
+            column = columns.get(f"{code}_{suffix}")
+            assert column is not None, f"{code}_{suffix} missing in _marts.yml"
+            assert column["description"].startswith(f"{naam}: "), column
+            assert column["data_type"] == ("varchar" if suffix == "status" else "double")
+    indicator_columns = {
+        c for c in columns if c.rsplit("_", 1)[-1] in ("waarde", "index", "status") and c[1:3].isdigit()
+    }
+    assert len(indicator_columns) == 3 * len(names)

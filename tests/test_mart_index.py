@@ -12,8 +12,6 @@ from statistics import mean, pstdev
 
 import pytest
 
-from tests.test_mart_indicatoren import published  # noqa: F401  (the shared session fixture)
-
 pytestmark = pytest.mark.slow
 
 
@@ -30,7 +28,7 @@ def _index(mart: dict, gebied: str, periode: str) -> dict:
     )
 
 
-def test_domain_score_gezondheid_from_hand_computed_z_scores(published: dict) -> None:  # noqa: F811
+def test_domain_score_gezondheid_from_hand_computed_z_scores(published: dict) -> None:
     # GGD 2024 over the wijken with status ok; G04, G05 are G01 shifted (same z); G03 has polarity -1. G02
     # (gevoelig) is 15.0 % of 60 respondents in WK074401: 9 persons, below 10, so suppressed; and WK082602's
     # 13.5 % of 150 with it (the pooled region minus WK082601 would pin WK074401's persons otherwise). G02's
@@ -45,7 +43,7 @@ def test_domain_score_gezondheid_from_hand_computed_z_scores(published: dict) ->
         assert published["waarden"][(gebied, "G03", "2024")]["z_score"] == pytest.approx(-zg, abs=1e-3)
 
 
-def test_domain_needs_half_of_its_index_indicators(published: dict) -> None:  # noqa: F811
+def test_domain_needs_half_of_its_index_indicators(published: dict) -> None:
     # wonen 2024 in WK082602: W01, W05, W06 ok (W02 suppressed, W03/W04 te_kleine_noemer): 3 of 6 is enough.
     # z-scores over the published waarden (rounded tellers, one decimal)
     w01 = _z({"WK082601": 3.0, "WK082602": 8.3, "WK074401": 6.7})  # 15 / 500, 10 / 120, 10 / 150 x 100
@@ -64,7 +62,7 @@ def test_domain_needs_half_of_its_index_indicators(published: dict) -> None:  # 
     assert _index(published, "WK082602", "2023")["score_brandveiligheid"] == 0
 
 
-def test_index_rank_status_and_aandacht(published: dict) -> None:  # noqa: F811
+def test_index_rank_status_and_aandacht(published: dict) -> None:
     rows = [r for r in published["fct_kwetsbaarheid"] if r["periode_type"] == "jaar"]
     domains = ["score_veiligheid", "score_leefbaarheid", "score_gezondheid", "score_wonen", "score_brandveiligheid"]
     for r in rows:
@@ -87,7 +85,7 @@ def test_index_rank_status_and_aandacht(published: dict) -> None:  # noqa: F811
     assert {r["gebiedcode"] for r in rows if r["periode"] == "2024" and r["aandacht"]} == {"WK082601", "WK082602"}
 
 
-def test_belangrijkste_indicatoren_are_the_three_largest_contributions(published: dict) -> None:  # noqa: F811
+def test_belangrijkste_indicatoren_are_the_three_largest_contributions(published: dict) -> None:
     import csv
     from pathlib import Path
 
@@ -107,7 +105,7 @@ def test_belangrijkste_indicatoren_are_the_three_largest_contributions(published
     assert re.findall(r"\b([VLGWB]\d\d) ", r["belangrijkste_indicatoren"]) == [code for _, code in bijdragen[:3]]
 
 
-def test_signals_fire_for_the_planted_cases_and_nothing_else(published: dict) -> None:  # noqa: F811
+def test_signals_fire_for_the_planted_cases_and_nothing_else(published: dict) -> None:
     jaar = {
         (s["gebiedcode"], s["periode"], s["signaal_code"]): s
         for s in published["signalen"]

@@ -8,45 +8,20 @@ Baarle-Nassau (WK074401 1,200 / 500, WK074402 800 / 400).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests import extracts
-from tests.homes import use_data_home
+from tests.conftest import rows_of
 from wijkbeeld import disclosure
-from wijkbeeld.refresh import run_refresh
 
 pytestmark = pytest.mark.slow
 
+# The published tables come from the session fixture ``published`` (tests/conftest.py): one refresh shared with
+# tests/test_mart_index.py and tests/test_release_clients.py.
+
 Row = dict[str, object]
-
-
-@pytest.fixture(scope="session")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    """One refresh for this module and tests/test_mart_index.py; yields the published tables and the data home."""
-    base = tmp_path_factory.mktemp("mart")
-    with pytest.MonkeyPatch.context() as mp:
-        data = use_data_home(mp, base)
-        extracts.all_sources(data / "landing")
-        outcome = run_refresh()
-        assert outcome.published, outcome
-        con = duckdb.connect(str(data / "publish" / "wijkbeeld.duckdb"), read_only=True)
-        try:
-            names = ("fct_indicator_waarde", "fct_kwetsbaarheid", "signalen")
-            tables = {t: _rows(con, f"select * from mart.{t}") for t in names}
-        finally:
-            con.close()
-        waarden = {(r["gebiedcode"], r["indicator_code"], r["periode"]): r for r in tables["fct_indicator_waarde"]}
-        yield {"waarden": waarden, **tables, "home": data}
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[Row]:
-    cur = con.execute(sql)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
 def _v(published: dict, gebied: str, code: str, periode: str = "2024") -> tuple:
@@ -58,7 +33,7 @@ def _exact(published: dict, gebied: str, code: str, periode: str = "2024") -> Ro
     """The row before rounding and suppression (internal: the warehouse, never published)."""
     con = duckdb.connect(str(published["home"] / "warehouse" / "wijkbeeld.duckdb"), read_only=True)
     try:
-        (row,) = _rows(
+        (row,) = rows_of(
             con,
             "select teller, noemer, status from intermediate.int_indicator_beveiligd "
             f"where gebiedcode = '{gebied}' and indicator_code = '{code}' and periode = '{periode}' "

@@ -28,7 +28,8 @@ from wijkbeeld.publish import (
 )
 
 TABLES = ["dim_gebied", "fct_indicator_waarde"]
-GATE = {"geslaagd": True, "checks": {"uniek_gebied": "ok"}}
+CHECKS = [{"name": "uniek_gebied"}, {"name": "niveau_toegestaan"}]
+GATE = {"resultaat": "geslaagd", "rapport": {"tables": {"dim_gebied": {"expectations": CHECKS}}}}
 
 
 @pytest.fixture
@@ -119,8 +120,10 @@ def test_publish_creates_release_stable_file_symlink_and_parquet(home: Settings)
     assert record["release_id"] == release.release_id
     assert record["geografie_jaar"] == 2024
     assert record["perioden"] == "2024,2024-07/2025-06"
-    assert json.loads(record["rijen_per_tabel"]) == release.row_counts
-    assert json.loads(record["kwaliteitspoort"]) == GATE
+    # plain columns, no JSON: one row count per table, the gate's verdict and how many checks it ran
+    assert {t: record[f"rijen_{t}"] for t in TABLES} == release.row_counts
+    assert (record["kwaliteitspoort"], record["kwaliteitscontroles"]) == ("geslaagd", 2)
+    assert record["data_tot_en_met"] is None  # not given here; the nightly job passes the newest period's end
     assert record["code_versie"] == "test-1"
     assert record["vingerafdruk"] == release.fingerprint
     assert (release.parquet_dir / "publicatie.parquet").is_file()
@@ -446,3 +449,30 @@ def test_a_stable_file_from_before_the_event_columns_is_carried_over(home: Setti
             (1, a.release_id),
             (2, b.release_id),
         ]
+
+
+def test_a_history_with_json_columns_becomes_plain_columns(home: Settings) -> None:
+    """Files published before the plain columns held the row counts and the gate result as JSON text."""
+    make_warehouse(home, "A", 3)
+    a = publish(home).release
+    stable = home.publish / "wijkbeeld.duckdb"
+    stable.chmod(0o644)
+    with duckdb.connect(str(stable)) as con:
+        con.execute("ALTER TABLE mart.publicatie ADD COLUMN rijen_per_tabel VARCHAR")
+        con.execute("ALTER TABLE mart.publicatie ALTER COLUMN kwaliteitspoort TYPE VARCHAR")
+        con.execute(
+            """UPDATE mart.publicatie SET rijen_per_tabel = '{"dim_gebied": 3, "oude_tabel": 7}',
+                      kwaliteitspoort = '{"resultaat": "geslaagd", "rapport": {}}'"""
+        )
+        for column in ("rijen_dim_gebied", "rijen_fct_indicator_waarde", "kwaliteitscontroles", "data_tot_en_met"):
+            con.execute(f"ALTER TABLE mart.publicatie DROP COLUMN {column}")
+    stable.chmod(0o444)
+    make_warehouse(home, "B", 4)
+    b = publish(home).release
+
+    with duckdb.connect(str(b.duckdb_path), read_only=True) as con:
+        rows = con.execute(
+            "SELECT release_id, kwaliteitspoort, rijen_dim_gebied, rijen_oude_tabel, rijen_fct_indicator_waarde "
+            "FROM mart.publicatie ORDER BY volgnummer"
+        ).fetchall()
+    assert rows == [(a.release_id, "geslaagd", 3, 7, None), (b.release_id, "geslaagd", 4, None, 8)]

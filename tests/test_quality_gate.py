@@ -100,8 +100,37 @@ CREATE TABLE mart.herkomst AS SELECT * FROM (VALUES
    TIMESTAMP '2025-01-05 10:00:00'),
   ('cbs/kerncijfers', '2024', 'kwb-2024.csv', repeat('b', 64), 300, 0, TIMESTAMP '2025-01-05 10:00:00')
 ) AS v(bron, periode, bron_bestand, bron_sha256, rijen_geaccepteerd, rijen_afgewezen, geladen_op);
-CREATE TABLE mart.signalen AS SELECT 'WK082606' AS gebiedcode, '2024' AS periode,
+CREATE TABLE mart.signalen AS SELECT 'WK082606' AS gebiedcode, '2024' AS periode, 'jaar' AS periode_type,
   'S_STAPELING' AS signaal_code, 'Stapeling' AS omschrijving, 'veiligheid 1.2, ...' AS onderbouwing;
+ALTER TABLE mart.dim_gebied ADD COLUMN geometrie_wkt VARCHAR;
+UPDATE mart.dim_gebied SET geometrie_wkt = 'POLYGON ((4.8 51.6, 4.9 51.6, 4.9 51.7, 4.8 51.6))'
+  WHERE gebiedcode = 'WK082606';
+CREATE MACRO periode_start(p) AS CAST(left(p, 4) || '-' || CASE WHEN length(p) = 4 THEN '01' ELSE p[6:7] END
+  || '-01' AS DATE);
+CREATE MACRO periode_eind(p) AS CAST(last_day(CAST(CASE WHEN length(p) = 4 THEN p || '-12' ELSE p[9:15] END
+  || '-01' AS DATE)) AS DATE);
+ALTER TABLE mart.fct_indicator_waarde ADD COLUMN periode_start DATE;
+ALTER TABLE mart.fct_indicator_waarde ADD COLUMN periode_eind DATE;
+UPDATE mart.fct_indicator_waarde SET periode_start = periode_start(periode), periode_eind = periode_eind(periode);
+ALTER TABLE mart.fct_kwetsbaarheid ADD COLUMN periode_start DATE;
+ALTER TABLE mart.fct_kwetsbaarheid ADD COLUMN periode_eind DATE;
+UPDATE mart.fct_kwetsbaarheid SET periode_start = periode_start(periode), periode_eind = periode_eind(periode);
+ALTER TABLE mart.signalen ADD COLUMN periode_start DATE;
+ALTER TABLE mart.signalen ADD COLUMN periode_eind DATE;
+UPDATE mart.signalen SET periode_start = periode_start(periode), periode_eind = periode_eind(periode);
+CREATE TABLE mart.dim_status AS SELECT * FROM (VALUES
+  ('ok', 'Gepubliceerd.', true, 'fct_indicator_waarde'),
+  ('onderdrukt', 'Onderdrukt.', false, 'fct_indicator_waarde'),
+  ('te_kleine_noemer', 'Te kleine noemer.', false, 'fct_indicator_waarde'),
+  ('niet_geleverd', 'Niet geleverd.', false, 'fct_indicator_waarde'),
+  ('geen_data', 'Geen data.', false, 'fct_indicator_waarde'),
+  ('onvoldoende_data', 'Onvoldoende data.', false, 'fct_kwetsbaarheid')
+) AS v(status, omschrijving, heeft_waarde, geldt_voor);
+CREATE TABLE mart.fct_bijdrage AS SELECT * FROM (VALUES
+  ('WK082606', 'V07', '2024', 'jaar', DATE '2024-01-01', DATE '2024-12-31', 'veiligheid', 2.1, 0.2, 0.42, 1),
+  ('WK082606', 'V01', '2024', 'jaar', DATE '2024-01-01', DATE '2024-12-31', 'veiligheid', 1.2, 0.15, 0.18, 2)
+) AS v(gebiedcode, indicator_code, periode, periode_type, periode_start, periode_eind, domein, z_score,
+       gewicht_in_index, bijdrage, volgorde);
 """
 
 
@@ -141,7 +170,12 @@ def test_good_data_passes_and_writes_offline_report(warehouse: Path, home: Path)
     result = run_gate()
 
     assert result.success, result.failed
-    assert [t.table for t in result.tables] == [*MART_TABLES, "signalen"]  # wijkprofiel is absent
+    assert [t.table for t in result.tables] == [
+        *MART_TABLES,
+        "signalen",
+        "fct_bijdrage",
+        "dim_status",
+    ]  # no wijkprofiel
     fct = next(t for t in result.tables if t.table == "fct_indicator_waarde")
     assert fct.row_count == 11
     assert {"key_unique", "disclosure_teller_gevoelig", "waarde_plausible", "row_count"} <= {
@@ -154,7 +188,7 @@ def test_good_data_passes_and_writes_offline_report(warehouse: Path, home: Path)
     assert latest["success"] is True
     assert latest["tables"]["fct_indicator_waarde"]["expectations"][0] == {
         "name": "table_present",
-        "description": "table mart.fct_indicator_waarde exists in the warehouse",
+        "description": "tabel mart.fct_indicator_waarde bestaat",
         "success": True,
         "observed_value": 1,
         "failing_rows": None,
@@ -175,7 +209,11 @@ def test_good_data_passes_and_writes_offline_report(warehouse: Path, home: Path)
         assert not external.search(text), page
         assert not re.search(r"<img[^>]*src=[\"']https?://", text), page
     validation_page = fct.docs_page.read_text()
-    assert "disclosure: every published teller is rounded to a multiple of 5" in validation_page
+    assert "onthullingsbeheer: elke gepubliceerde teller is afgerond op een veelvoud van 5" in validation_page
+    # the summary is Dutch for its readers and shows no internal file paths
+    summary = (quality / "index.html").read_text()
+    assert '<html lang="nl">' in summary and "kwaliteitspoort" in summary and "geslaagd" in summary
+    assert all(str(home) not in page.read_text() for page in [*pages, quality / "latest.json"])
 
 
 @pytest.mark.parametrize(
@@ -334,8 +372,8 @@ def test_disclosure_audit_reports_what_it_attacked(warehouse: Path) -> None:
     audit = next(e for e in result.expectations if e.name == "disclosure_audit")
     assert audit.success
     # hidden: WK082601 V01 2024 (in [81, 89]), V07 2024, G01 2024 (no relation: [0, inf))
-    assert "3 hidden figures in 2 periods" in audit.description
-    assert "narrowest: V01 teller WK082601 in [81.0, 89.0]" in audit.description
+    assert "3 verborgen cijfers in 2 perioden aangevallen" in audit.description
+    assert "smalste interval: V01 teller WK082601 in [81.0, 89.0]" in audit.description
 
 
 def publish_copy(warehouse: Path) -> Path:
@@ -361,7 +399,7 @@ def test_row_count_compared_with_previous_release(warehouse: Path) -> None:
     assert not row_count.success
     assert row_count.observed_value == 5
     assert result.previous_row_count == 16
-    assert "published release (16 rows)" in row_count.description
+    assert "gepubliceerde release (16 rijen)" in row_count.description
 
 
 def test_missing_required_table_fails(warehouse: Path) -> None:
@@ -370,7 +408,12 @@ def test_missing_required_table_fails(warehouse: Path) -> None:
     result = run_gate()
 
     assert not result.success
-    assert result.failed == {"fct_kwetsbaarheid": ["table_present"]}
+    assert result.failed == {
+        "fct_kwetsbaarheid": ["table_present"],
+        # the rules that compare with fct_kwetsbaarheid cannot be evaluated without it, so they fail too
+        "fct_bijdrage": ["bijdragen_tellen_op_tot_index"],
+        "dim_status": ["alle_statussen_verklaard"],
+    }
 
 
 def test_expectation_that_cannot_be_evaluated_fails_with_its_error(warehouse: Path) -> None:

@@ -15,6 +15,13 @@ row each (``gebeurtenis``). A new release copies that history and adds its own r
 stable file a copy of the older release's file whose ``publicatie`` is the history plus a rollback row
 (the release folder itself stays as it was published).
 
+Every DuckDB file of a release is written in storage version :data:`STORAGE_VERSION`, so BI tools whose
+DuckDB is 1.x (ODBC, JDBC, DBeaver, Metabase, the DuckDB CLI) open it as well. Each table keeps the primary and
+foreign keys and the Dutch descriptions (``COMMENT ON``) it has in the warehouse (dbt contracts and
+``persist_docs``); the Parquet files carry the release id and the same descriptions in their key-value metadata.
+Beside the tables a release holds the area shapes (``gebieden.geojson``, TopoJSON) and ``wijkbeeld.xlsx``
+(:mod:`wijkbeeld.release_files`).
+
 The warehouse is only ever attached read-only and only for the duration of one publish.
 """
 
@@ -30,13 +37,15 @@ import shutil
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
+from wijkbeeld import release_files
 from wijkbeeld.config import Settings, pause_point
 from wijkbeeld.config import settings as load_settings
+from wijkbeeld.release_files import TableSchema, read_schema
 
 DB_NAME = "wijkbeeld.duckdb"
 RELEASE_JSON = "release.json"
@@ -54,20 +63,36 @@ PUBLISHED = "publicatie"  # values of publicatie.gebeurtenis
 ROLLED_BACK = "terugdraaiing"
 REPAIRED = "herstel"
 
-PUBLICATIE_COLUMNS = """(
-    release_id VARCHAR,
-    gepubliceerd_op TIMESTAMP,
-    geografie_jaar INTEGER,
-    perioden VARCHAR,
-    rijen_per_tabel VARCHAR,
-    kwaliteitspoort VARCHAR,
-    code_versie VARCHAR,
-    vingerafdruk VARCHAR,
-    gebeurtenis VARCHAR,
-    vorige_release_id VARCHAR,
-    volgnummer INTEGER
-)"""
-PUBLICATIE_DDL = f"CREATE TABLE rel.mart.{PUBLICATIE} {PUBLICATIE_COLUMNS}"
+# The DuckDB storage format of every published file: v1.0.0 is read by DuckDB 1.0 and newer, so the DuckDB 1.x
+# that BI connectors embed (ODBC/JDBC, DBeaver, Metabase, the PyPI DuckDB CLI) opens releases written by DuckDB 2.x.
+# The one place this is set; tests/test_bi.py opens a release with DuckDB 1.1 to prove it (docs/publication.md).
+STORAGE_VERSION = "v1.0.0"
+
+# mart.publicatie, written by this module: (column, type, Dutch description). One column rijen_<table> per
+# published table follows these (ROWS_PREFIX).
+PUBLICATIE_COLUMNS: list[tuple[str, str, str]] = [
+    ("volgnummer", "INTEGER", "Volgorde van de gebeurtenissen (1, 2, 3, ...); de rij met het hoogste volgnummer "
+     "beschrijft de release die u ziet."),
+    ("release_id", "VARCHAR", "De release waar deze gebeurtenis over gaat (tijdstip in UTC en vingerafdruk); "
+     "dezelfde id staat in de metadata van elk Parquet-bestand van die release."),
+    ("gebeurtenis", "VARCHAR", "publicatie (gepubliceerd), terugdraaiing (teruggezet naar deze release) of "
+     "herstel (na een onderbroken publicatie opnieuw actueel gemaakt)."),
+    ("gepubliceerd_op", "TIMESTAMP", "Tijdstip van de gebeurtenis (UTC)."),
+    ("vorige_release_id", "VARCHAR", "De release die hiervoor te zien was (leeg bij de eerste publicatie)."),
+    ("data_tot_en_met", "DATE", "Laatste dag van de nieuwste periode met gegevens in deze release."),
+    ("geografie_jaar", "INTEGER", "Jaar van de CBS wijk- en buurtindeling waarop de release rapporteert."),
+    ("perioden", "VARCHAR", "De gepubliceerde perioden, gescheiden door komma's."),
+    ("kwaliteitspoort", "VARCHAR", "Uitslag van de kwaliteitspoort: geslaagd (alleen een geslaagde mart wordt "
+     "gepubliceerd)."),
+    ("kwaliteitscontroles", "INTEGER", "Aantal controles van de kwaliteitspoort op deze release (alle geslaagd)."),
+    ("code_versie", "VARCHAR", "Versie van de code die de release maakte (pakketversie + git-commit)."),
+    ("vingerafdruk", "VARCHAR", "SHA-256 over de inhoud van de tabellen: gelijke vingerafdruk, gelijke inhoud."),
+]  # fmt: skip
+PUBLICATIE_COMMENT = (
+    "Publicatiegeschiedenis: één rij per publicatie, terugdraaiing of herstel. De rij met het hoogste volgnummer is "
+    "de release die u ziet."
+)
+ROWS_PREFIX = "rijen_"
 
 
 class PublishError(Exception):
@@ -91,6 +116,7 @@ class ReleaseInfo:
     geografie_jaar: int | None = None
     perioden: list[str] = field(default_factory=list)
     code_versie: str = ""
+    data_tot_en_met: date | None = None
 
     @property
     def duckdb_path(self) -> Path:
@@ -122,9 +148,12 @@ def publish_release(
     geografie_jaar: int | None,
     perioden: list[str],
     code_versie: str,
+    data_tot_en_met: date | None = None,
     settings: Settings | None = None,
 ) -> PublishResult:
-    """Publish the warehouse's ``mart.<table>`` tables as a new release, unless their content is unchanged."""
+    """Publish the warehouse's ``mart.<table>`` tables as a new release, unless their content is unchanged.
+
+    ``data_tot_en_met`` is the last day of the newest period with data (``publicatie.data_tot_en_met``)."""
     s = settings or load_settings()
     _check_tables(tables)
     warehouse = Path(warehouse)
@@ -136,6 +165,7 @@ def publish_release(
         "perioden": list(perioden),
         "code_versie": code_versie,
         "kwaliteitspoort": gate,
+        "data_tot_en_met": data_tot_en_met.isoformat() if data_tot_en_met else None,
     }
     with _publish_lock(s), _write_errors(s, "publish"):
         _recover(s)
@@ -226,17 +256,16 @@ def summary(result: PublishResult) -> str:
 def _fingerprint(con: duckdb.DuckDBPyConnection, catalog: str, tables: list[str]) -> tuple[str, dict[str, int]]:
     """Order-independent content hash of the tables (schema + rows) and their row counts.
 
-    Per table: column names and types, the row count and the sums of the two halves of each row's MD5
-    (over its JSON text, which keeps NULL and 'NULL' apart). Sums, unlike XOR, do not cancel duplicates.
+    Per table: column names, types and descriptions, the table's description and keys, the row count and the
+    sums of the two halves of each row's MD5 (over its JSON text, which keeps NULL and 'NULL' apart). Sums,
+    unlike XOR, do not cancel duplicates.
     """
     parts: dict[str, dict] = {}
     counts: dict[str, int] = {}
+    schema = read_schema(con, catalog, tables)
     for table in sorted(tables):
-        columns = con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() "
-            "WHERE database_name = ? AND schema_name = 'mart' AND table_name = ? ORDER BY column_index",
-            [catalog, table],
-        ).fetchall()
+        columns = [[c.name, c.data_type, c.comment] for c in schema[table].columns]
+        columns.append([schema[table].comment, schema[table].constraint_sql(tables)])
         n, lower, upper = con.execute(
             f"SELECT count(*), coalesce(sum(md5_number_lower(h)), 0), coalesce(sum(md5_number_upper(h)), 0) "
             f'FROM (SELECT to_json(t)::VARCHAR AS h FROM {catalog}.mart."{table}" AS t)'
@@ -294,23 +323,47 @@ def _build_release(
     con.execute(f"SET temp_directory = '{_sql_path(tmp / '.spill')}'")
     _attach(con, tmp / DB_NAME, "rel", read_only=False)
     con.execute("CREATE SCHEMA rel.mart")
-    for table in tables:
-        con.execute(f'CREATE TABLE rel.mart."{table}" AS SELECT * FROM wh.mart."{table}"')
+    schema = read_schema(con, "wh", tables)
+    for table in _referenced_first(schema):  # a foreign key needs the table it references
+        con.execute(schema[table].create_sql("rel", tables))
+        con.execute(f'INSERT INTO rel.mart."{table}" SELECT * FROM wh.mart."{table}"')
+        for sql in schema[table].comment_sql("rel"):
+            con.execute(sql)
     con.execute("DETACH wh")
     copied, counts = _fingerprint(con, "rel", tables)
     if copied != meta["fingerprint"]:
         raise PublishError("The copied mart differs from what was read from the warehouse; not published")
     _write_publicatie(con, previous, {**meta, "row_counts": counts})
+    published = read_schema(con, "rel", [*tables, PUBLICATIE])
     parquet = tmp / "parquet"
     parquet.mkdir()
     for table in [*tables, PUBLICATIE]:
-        target = _sql_path(parquet / f"{table}.parquet")
-        con.execute(f"COPY rel.mart.\"{table}\" TO '{target}' (FORMAT parquet)")
+        release_files.write_parquet(con, published[table], parquet / f"{table}.parquet", meta["release_id"])
+    release_files.write_extras(con, tmp, published, release_id=meta["release_id"])
     con.execute("CHECKPOINT rel")
     con.execute("DETACH rel")
     record = {k: v for k, v in meta.items() if k != "stable"}
     record.update(tables=list(tables), row_counts=counts, published_at=meta["published_at"].isoformat())
+    record["files"] = sorted(
+        p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file() and ".spill" not in p.parts
+    )
     (tmp / RELEASE_JSON).write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def _referenced_first(schema: dict[str, TableSchema]) -> list[str]:
+    """The tables in an order in which every table comes after the tables its foreign keys reference."""
+    ordered: list[str] = []
+
+    def visit(table: str, path: tuple[str, ...]) -> None:
+        if table in ordered or table not in schema or table in path:
+            return
+        for _, target, _ in schema[table].foreign_keys:
+            visit(target, (*path, table))
+        ordered.append(table)
+
+    for table in schema:
+        visit(table, ())
+    return ordered
 
 
 def _write_publicatie(con: duckdb.DuckDBPyConnection, previous: ReleaseInfo | None, meta: dict) -> None:
@@ -319,17 +372,19 @@ def _write_publicatie(con: duckdb.DuckDBPyConnection, previous: ReleaseInfo | No
     The history comes from the stable file, which carries every event; before the first publish, or if
     that file is missing, from the previous release's Parquet.
     """
-    con.execute(PUBLICATIE_DDL)
     s_stable = meta.get("stable")
+    sources = []
     if s_stable is not None and _has_publicatie(s_stable):
         _attach(con, s_stable, "hist", read_only=True)
-        con.execute(f"INSERT INTO rel.mart.{PUBLICATIE} BY NAME SELECT * FROM hist.mart.{PUBLICATIE}")
+        con.execute(f"CREATE TEMP TABLE hist_rows AS SELECT * FROM hist.mart.{PUBLICATIE}")
         con.execute("DETACH hist")
+        sources.append("hist_rows")
     elif previous is not None:
         con.execute(
-            f"INSERT INTO rel.mart.{PUBLICATIE} BY NAME SELECT * FROM read_parquet(?)",
+            "CREATE TEMP TABLE hist_rows AS SELECT * FROM read_parquet(?)",
             [str(previous.parquet_dir / f"{PUBLICATIE}.parquet")],
         )
+        sources.append("hist_rows")
     row = _publicatie_row(
         release_id=meta["release_id"],
         at=meta["published_at"],
@@ -338,8 +393,64 @@ def _write_publicatie(con: duckdb.DuckDBPyConnection, previous: ReleaseInfo | No
         event=PUBLISHED,
         previous=previous.release_id if previous else None,
     )
+    _create_publicatie(con, sources, extra_tables=list(meta["row_counts"]))
+    for source in sources:
+        con.execute(f"DROP TABLE {source}")
     _renumber(con)
     _insert_row(con, row)
+
+
+def _create_publicatie(con: duckdb.DuckDBPyConnection, sources: list[str], *, extra_tables: list[str]) -> None:
+    """(Re)create ``rel.mart.publicatie`` with its descriptions and fill it with the rows of ``sources``.
+
+    Sources are earlier publicatie tables, also of files published before the plain columns existed: their
+    JSON ``rijen_per_tabel`` becomes the ``rijen_<table>`` columns and their JSON ``kwaliteitspoort`` its
+    ``resultaat``. There is a ``rijen_<table>`` column for every table of ``extra_tables`` and of the history.
+    """
+    columns = {src: _columns_of(con, src) for src in sources}
+    tables = set(extra_tables)
+    for src, cols in columns.items():
+        tables |= {c.removeprefix(ROWS_PREFIX) for c in cols if c.startswith(ROWS_PREFIX) and c != "rijen_per_tabel"}
+        if "rijen_per_tabel" in cols:
+            keys = con.execute(
+                f"SELECT DISTINCT unnest(json_keys(rijen_per_tabel)) FROM {src} WHERE rijen_per_tabel IS NOT NULL"
+            ).fetchall()
+            tables |= {k for (k,) in keys}
+    spec = [*PUBLICATIE_COLUMNS] + [
+        (f"{ROWS_PREFIX}{t}", "BIGINT", f"Aantal rijen van {t} in deze release (leeg: tabel niet in deze release).")
+        for t in sorted(tables)
+    ]
+    con.execute(f"DROP TABLE IF EXISTS rel.mart.{PUBLICATIE}")
+    con.execute(f"CREATE TABLE rel.mart.{PUBLICATIE} ({', '.join(f'{n} {t}' for n, t, _ in spec)})")
+    con.execute(f"COMMENT ON TABLE rel.mart.{PUBLICATIE} IS {_literal(PUBLICATIE_COMMENT)}")
+    for name, _, text in spec:
+        con.execute(f"COMMENT ON COLUMN rel.mart.{PUBLICATIE}.{name} IS {_literal(text)}")
+    for src, cols in columns.items():
+        select = ", ".join(f"{_history_value(name, cols)} AS {name}" for name, _, _ in spec)
+        con.execute(f"INSERT INTO rel.mart.{PUBLICATIE} SELECT {select} FROM {src}")
+
+
+def _history_value(name: str, cols: set[str]) -> str:
+    """SQL for column ``name`` of a history row from a publicatie table with columns ``cols``."""
+    if name == "kwaliteitspoort" and name in cols:
+        # files before the plain columns held the gate result as JSON
+        return (
+            "CASE WHEN starts_with(kwaliteitspoort, '{') "
+            "THEN json_extract_string(kwaliteitspoort, '$.resultaat') ELSE kwaliteitspoort END"
+        )
+    if name in cols:
+        return name
+    if name.startswith(ROWS_PREFIX) and "rijen_per_tabel" in cols:
+        return f"CAST(json_extract(rijen_per_tabel, {_literal('$.' + name.removeprefix(ROWS_PREFIX))}) AS BIGINT)"
+    return "NULL"
+
+
+def _columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
+    return {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _renumber(con: duckdb.DuckDBPyConnection) -> None:
@@ -360,18 +471,25 @@ def _renumber(con: duckdb.DuckDBPyConnection) -> None:
 def _publicatie_row(
     *, release_id: str, at: datetime, meta: dict, row_counts: dict, event: str, previous: str | None
 ) -> dict:
-    return {
+    gate = meta.get("kwaliteitspoort") or {}
+    checks = [
+        e for table in ((gate.get("rapport") or {}).get("tables") or {}).values() for e in table.get("expectations", [])
+    ]
+    row = {
         "release_id": release_id,
         "gepubliceerd_op": at.replace(tzinfo=None),
-        "geografie_jaar": meta["geografie_jaar"],
-        "perioden": ",".join(meta["perioden"]),
-        "rijen_per_tabel": json.dumps(row_counts),
-        "kwaliteitspoort": json.dumps(meta["kwaliteitspoort"], sort_keys=True, default=str),
-        "code_versie": meta["code_versie"],
-        "vingerafdruk": meta["fingerprint"],
         "gebeurtenis": event,
         "vorige_release_id": previous,
+        "data_tot_en_met": meta.get("data_tot_en_met"),
+        "geografie_jaar": meta["geografie_jaar"],
+        "perioden": ",".join(meta["perioden"]),
+        "kwaliteitspoort": gate.get("resultaat") if isinstance(gate, dict) else None,
+        "kwaliteitscontroles": len(checks) or None,
+        "code_versie": meta["code_versie"],
+        "vingerafdruk": meta["fingerprint"],
     }
+    row.update({f"{ROWS_PREFIX}{table}": n for table, n in row_counts.items()})
+    return row
 
 
 def _insert_row(con: duckdb.DuckDBPyConnection, row: dict) -> None:
@@ -447,24 +565,25 @@ def _stage_with_event(s: Settings, release: ReleaseInfo, event: str, previous: s
     con = duckdb.connect()
     try:
         _attach(con, staged, "rel", read_only=False)
-        con.execute(f"CREATE TEMP TABLE hist {PUBLICATIE_COLUMNS}")
+        con.execute(f"CREATE TEMP TABLE own AS SELECT * FROM rel.mart.{PUBLICATIE}")
+        sources = ["own"]
         if _has_publicatie(_stable(s)):
             _attach(con, _stable(s), "old", read_only=True)
-            con.execute(f"INSERT INTO hist BY NAME SELECT * FROM old.mart.{PUBLICATIE}")
+            con.execute(f"CREATE TEMP TABLE hist AS SELECT * FROM old.mart.{PUBLICATIE}")
             con.execute("DETACH old")
+            sources.insert(0, "hist")
+        _create_publicatie(con, sources, extra_tables=list(release.row_counts))
+        # one row per event; a row from an older file (no volgnummer) yields to its numbered twin
         con.execute(
             f"""CREATE TEMP TABLE merged AS
-                SELECT * FROM (SELECT * FROM hist UNION ALL BY NAME SELECT * FROM rel.mart.{PUBLICATIE})
-                -- one row per event; a row from an older file (no volgnummer) yields to its numbered twin
+                SELECT * FROM rel.mart.{PUBLICATIE}
                 QUALIFY row_number() OVER (
                     PARTITION BY release_id, gepubliceerd_op, coalesce(gebeurtenis, '{PUBLISHED}')
                     ORDER BY volgnummer NULLS LAST) = 1"""
         )
-        con.execute(f"DROP TABLE rel.mart.{PUBLICATIE}")
-        con.execute(PUBLICATIE_DDL)
+        con.execute(f"DELETE FROM rel.mart.{PUBLICATIE}")
         con.execute(
-            f"INSERT INTO rel.mart.{PUBLICATIE} BY NAME SELECT * FROM merged "
-            "ORDER BY volgnummer NULLS FIRST, gepubliceerd_op"
+            f"INSERT INTO rel.mart.{PUBLICATIE} SELECT * FROM merged ORDER BY volgnummer NULLS FIRST, gepubliceerd_op"
         )
         _renumber(con)
         if _last_release_id(con, "rel") != release.release_id:
@@ -599,6 +718,7 @@ def _read_release(path: Path, current_id: str | None) -> ReleaseInfo:
         geografie_jaar=data["geografie_jaar"],
         perioden=data["perioden"],
         code_versie=data["code_versie"],
+        data_tot_en_met=date.fromisoformat(data["data_tot_en_met"]) if data.get("data_tot_en_met") else None,
     )
 
 
@@ -622,7 +742,8 @@ def _check_tables(tables: list[str]) -> None:
 
 
 def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str, *, read_only: bool) -> None:
-    options = " (READ_ONLY)" if read_only else ""
+    """Attach a DuckDB file; a file opened for writing is (or stays) in the published storage version."""
+    options = " (READ_ONLY)" if read_only else f" (STORAGE_VERSION '{STORAGE_VERSION}')"
     try:
         con.execute(f"ATTACH '{_sql_path(path)}' AS {alias}{options}")
     except duckdb.Error as exc:

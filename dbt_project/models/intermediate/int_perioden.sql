@@ -1,6 +1,7 @@
 -- The published periods: complete calendar years ('jaar') and the rolling 12 months ('12mnd') ending
 -- with the last month that every delivering monthly source covers (politie, meldingen, handhaving,
 -- brandweer; plus the same window a year earlier, for the change against last year).
+-- periode_start and periode_eind are the first and last day of a period (the DATE columns BI tools filter on).
 with maanden as (
     select
         'politie__misdrijven' as bron,
@@ -90,26 +91,39 @@ twaalf_maanden as (
     where
         v.eind_maand is not null
         and {{ dbt.dateadd('month', -11, 'v.eind_maand') }} >= g.eerste_maand
+),
+
+perioden as (
+    select
+        cast(jaar as varchar) as periode,
+        'jaar' as periode_type,
+        cast(cast(jaar as varchar) || '-01-01' as date) as begin_maand,
+        cast(cast(jaar as varchar) || '-12-01' as date) as eind_maand,
+        jaar as peiljaar,
+        cast(jaar - 1 as varchar) as vorige_periode
+    from volledige_jaren
+
+    union all
+
+    select
+        {{ maand_label('begin_maand') }} || '/' || {{ maand_label('eind_maand') }} as periode,
+        '12mnd' as periode_type,
+        begin_maand,
+        eind_maand,
+        cast(extract(year from eind_maand) as integer) as peiljaar,
+        {{ maand_label(dbt.dateadd('month', -12, 'begin_maand')) }}
+        || '/'
+        || {{ maand_label(dbt.dateadd('month', -12, 'eind_maand')) }} as vorige_periode
+    from twaalf_maanden
 )
 
 select
-    cast(jaar as varchar) as periode,
-    'jaar' as periode_type,
-    cast(cast(jaar as varchar) || '-01-01' as date) as begin_maand,
-    cast(cast(jaar as varchar) || '-12-01' as date) as eind_maand,
-    jaar as peiljaar,
-    cast(jaar - 1 as varchar) as vorige_periode
-from volledige_jaren
-
-union all
-
-select
-    {{ maand_label('begin_maand') }} || '/' || {{ maand_label('eind_maand') }} as periode,
-    '12mnd' as periode_type,
+    periode,
+    periode_type,
     begin_maand,
     eind_maand,
-    cast(extract(year from eind_maand) as integer) as peiljaar,
-    {{ maand_label(dbt.dateadd('month', -12, 'begin_maand')) }}
-    || '/'
-    || {{ maand_label(dbt.dateadd('month', -12, 'eind_maand')) }} as vorige_periode
-from twaalf_maanden
+    peiljaar,
+    vorige_periode,
+    begin_maand as periode_start,
+    cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'eind_maand')) }} as date) as periode_eind
+from perioden

@@ -1,4 +1,4 @@
--- The areas of the reference geography: the region, its gemeenten and their wijken.
+-- The areas of the reference geography: the region, its gemeenten and their wijken, with their shape for maps.
 with referentiejaar as (
     select distinct geografie_jaar from {{ ref('int_geografie_referentie') }}
 ),
@@ -23,9 +23,11 @@ gebieden as (
         g.geografie_jaar,
         k.a_inw as inwoners,
         k.a_woning as woningen,
-        k.a_hh as huishoudens
+        k.a_hh as huishoudens,
+        v.geometrie_wkt
     from {{ ref('int_geografie_referentie') }} as g
     left join kerncijfers as k on g.gebiedcode = k.gwb_code
+    left join {{ ref('int_gebied_vormen') }} as v on g.gebiedcode = v.gebiedcode
 )
 
 select
@@ -37,7 +39,8 @@ select
     geografie_jaar,
     inwoners,
     woningen,
-    huishoudens
+    huishoudens,
+    geometrie_wkt
 from gebieden
 where niveau <> 'regio'
 
@@ -52,8 +55,9 @@ select
     r.geografie_jaar,
     cast(sum(g.inwoners) as bigint) as inwoners,
     cast(sum(g.woningen) as bigint) as woningen,
-    cast(sum(g.huishoudens) as bigint) as huishoudens
+    cast(sum(g.huishoudens) as bigint) as huishoudens,
+    r.geometrie_wkt
 from gebieden as r
 cross join gebieden as g
 where r.niveau = 'regio' and g.niveau = 'gemeente'
-group by r.gebiedcode, r.gebiedsnaam, r.niveau, r.gemeentecode, r.gemeentenaam, r.geografie_jaar
+group by r.gebiedcode, r.gebiedsnaam, r.niveau, r.gemeentecode, r.gemeentenaam, r.geografie_jaar, r.geometrie_wkt

@@ -137,8 +137,11 @@ select
     ) as z_score,
     r.rang_in_regio,
     round(g.waarde - v.waarde_vorig, 1) as verandering_vorig_jaar,
-    g.status
+    g.status,
+    p.periode_start,
+    p.periode_eind
 from gescoord as g
+inner join {{ ref('int_perioden') }} as p on g.periode = p.periode and g.periode_type = p.periode_type
 left join rangen as r
     on
         g.gebiedcode = r.gebiedcode

@@ -33,36 +33,13 @@ gerangschikt as (
     where i.kwetsbaarheidsindex is not null
 ),
 
--- Contribution of each indicator to the index: its z-score's share through its domain's score and weight.
-bijdragen as (
-    select
-        f.gebiedcode,
-        f.periode,
-        f.periode_type,
-        f.indicator_code,
-        c.naam,
-        f.z_score,
-        f.z_score * s.gewicht / (s.aantal_beschikbaar * i.gewicht_beschikbaar) as bijdrage
-    from {{ ref('fct_indicator_waarde') }} as f
-    inner join {{ ref('indicator_catalogus') }} as c on f.indicator_code = c.indicator_code
-    inner join scores as s
-        on
-            f.gebiedcode = s.gebiedcode
-            and f.periode = s.periode
-            and f.periode_type = s.periode_type
-            and c.domein = s.domein
-    inner join index_per_wijk as i
-        on f.gebiedcode = i.gebiedcode and f.periode = i.periode and f.periode_type = i.periode_type
-    where c.in_index and f.status = 'ok' and f.z_score is not null and s.score is not null
-),
-
+-- The contributions of the indicators to the index (fct_bijdrage, in order of size).
 top_bijdragen as (
     select
-        *,
-        row_number() over (
-            partition by gebiedcode, periode, periode_type order by bijdrage desc, indicator_code asc
-        ) as volgorde
-    from bijdragen
+        b.*,
+        c.naam
+    from {{ ref('fct_bijdrage') }} as b
+    inner join {{ ref('indicator_catalogus') }} as c on b.indicator_code = c.indicator_code
 ),
 
 belangrijkste as (
@@ -71,7 +48,7 @@ belangrijkste as (
         periode,
         periode_type,
         {{ dbt.listagg(
-            "indicator_code || ' ' || naam || ' (z = ' || cast(round(z_score, 1) as varchar) || ')'",
+            "indicator_code || ' ' || naam || ' (bijdrage ' || replace(cast(round(bijdrage, 2) as varchar), '.', ',') || ')'",
             "'; '", "order by volgorde") }} as belangrijkste_indicatoren
     from top_bijdragen
     where volgorde <= 3
@@ -104,8 +81,11 @@ select
         false
     ) as aandacht,
     b.belangrijkste_indicatoren,
-    case when i.kwetsbaarheidsindex is null then 'onvoldoende_data' else 'ok' end as status
+    case when i.kwetsbaarheidsindex is null then 'onvoldoende_data' else 'ok' end as status,
+    p.periode_start,
+    p.periode_eind
 from index_per_wijk as i
+inner join {{ ref('int_perioden') }} as p on i.periode = p.periode and i.periode_type = p.periode_type
 left join gerangschikt as g
     on i.gebiedcode = g.gebiedcode and i.periode = g.periode and i.periode_type = g.periode_type
 left join belangrijkste as b

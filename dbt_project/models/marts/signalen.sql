@@ -156,31 +156,46 @@ meldingsbereidheid as (
         (l.waarde - l.waarde_vorig) / l.waarde_vorig <= -0.25
         and 100 * (l.waarde - l.waarde_vorig) / l.waarde_vorig
         <= 100 * (r.regio_waarde - r.regio_waarde_vorig) / r.regio_waarde_vorig - 15
+),
+
+alle_signalen as (
+    select
+        gebiedcode,
+        periode,
+        periode_type,
+        'S_MELDINGSBEREIDHEID' as signaal_code,
+        'Minder meldingen openbare ruimte terwijl de verloedering niet afneemt' as omschrijving,
+        onderbouwing
+    from meldingsbereidheid
+    union all
+    select
+        gebiedcode,
+        periode,
+        periode_type,
+        'S_STIJGING' as signaal_code,
+        'Sterke stijging van een indicator (z-score +1,0 of meer t.o.v. een jaar eerder, '
+        || 'boven de ruis)' as omschrijving,
+        onderbouwing
+    from stijging
+    union all
+    select
+        gebiedcode,
+        periode,
+        periode_type,
+        'S_STAPELING' as signaal_code,
+        'Stapeling: drie of meer domeinen met score 1,0 of hoger' as omschrijving,
+        onderbouwing
+    from stapeling
 )
 
 select
-    gebiedcode,
-    periode,
-    periode_type,
-    'S_MELDINGSBEREIDHEID' as signaal_code,
-    'Minder meldingen openbare ruimte terwijl de verloedering niet afneemt' as omschrijving,
-    onderbouwing
-from meldingsbereidheid
-union all
-select
-    gebiedcode,
-    periode,
-    periode_type,
-    'S_STIJGING' as signaal_code,
-    'Sterke stijging van een indicator (z-score +1,0 of meer t.o.v. een jaar eerder, boven de ruis)' as omschrijving,
-    onderbouwing
-from stijging
-union all
-select
-    gebiedcode,
-    periode,
-    periode_type,
-    'S_STAPELING' as signaal_code,
-    'Stapeling: drie of meer domeinen met score 1,0 of hoger' as omschrijving,
-    onderbouwing
-from stapeling
+    s.gebiedcode,
+    s.periode,
+    s.periode_type,
+    s.signaal_code,
+    s.omschrijving,
+    s.onderbouwing,
+    p.periode_start,
+    p.periode_eind
+from alle_signalen as s
+inner join {{ ref('int_perioden') }} as p on s.periode = p.periode and s.periode_type = p.periode_type

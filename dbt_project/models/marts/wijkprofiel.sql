@@ -1,6 +1,7 @@
 -- depends_on: {{ ref('indicator_catalogus') }}
 -- Wide table for BI users: one row per wijk and period with names, population, every index indicator's
--- waarde and index, the domain scores and the aandacht flag. Columns follow the catalogue (seed).
+-- waarde, index and status (why a waarde is empty), the domain scores and the aandacht flag. Columns follow
+-- the catalogue (seed).
 {%- set indicatoren = [] -%}
 {%- set catalogus = ref('indicator_catalogus') -%}
 {#- The catalogue is read once the seed exists (not while linting or parsing). -#}
@@ -22,10 +23,13 @@ select
     g.gemeentenaam,
     k.periode,
     k.periode_type,
+    k.periode_start,
+    k.periode_eind,
     g.inwoners,
     {%- for code in indicatoren %}
     max(case when w.indicator_code = '{{ code }}' then w.waarde end) as {{ code | lower }}_waarde,
     max(case when w.indicator_code = '{{ code }}' then w.index_regio end) as {{ code | lower }}_index,
+    max(case when w.indicator_code = '{{ code }}' then w.status end) as {{ code | lower }}_status,
     {%- endfor %}
     k.score_veiligheid,
     k.score_leefbaarheid,
@@ -47,6 +51,8 @@ group by
     g.gemeentenaam,
     k.periode,
     k.periode_type,
+    k.periode_start,
+    k.periode_eind,
     g.inwoners,
     k.score_veiligheid,
     k.score_leefbaarheid,
