@@ -374,15 +374,16 @@ def _lp_bounds(
             idx = np.array(list(coef), dtype=np.int32)
             model.addRow(-inf, 0.0, len(idx), idx, np.array(list(coef.values())))
     model.setOptionValue("simplex_strategy", 4)  # primal simplex: the basis stays feasible when only costs change
-    required = {c: prob.cells[c].required for c in targets}
-    seen_lo = {c: INF for c in targets}
-    seen_hi = {c: -INF for c in targets}
-    target_pos = np.array([pos[c] for c in targets], dtype=np.int32)
+    # The targets' values over the feasible points seen so far, by target index t (targets[t]).
+    required = np.array([prob.cells[c].required for c in targets])
+    target_pos = np.array([pos[c] for c in targets], dtype=np.int64)
+    seen_lo = np.full(len(targets), INF)
+    seen_hi = np.full(len(targets), -INF)
     costs = np.zeros(len(comp))
     all_cols = np.arange(len(comp), dtype=np.int32)
 
-    def certified(c: int) -> bool:
-        return seen_hi[c] - seen_lo[c] >= required[c] - EPS
+    def certified(t: int) -> bool:
+        return seen_hi[t] - seen_lo[t] >= required[t] - EPS
 
     def solve(objective: np.ndarray) -> bool:
         """Minimise the objective and note the targets' values; False when it is unbounded."""
@@ -395,10 +396,9 @@ def _lp_bounds(
             return False
         if status != highspy.HighsModelStatus.kOptimal:
             raise DisclosureError(f"linear programme failed: {model.modelStatusToString(status)}")
-        x = np.asarray(model.getSolution().col_value)
-        for c, j in zip(targets, target_pos, strict=True):
-            seen_lo[c] = min(seen_lo[c], x[j])
-            seen_hi[c] = max(seen_hi[c], x[j])
+        x = np.asarray(model.getSolution().col_value)[target_pos]
+        np.minimum(seen_lo, x, out=seen_lo)
+        np.maximum(seen_hi, x, out=seen_hi)
         return True
 
     # Feasible points first: all targets at their lowest at once, then in rounds the highest of one target
@@ -408,29 +408,29 @@ def _lp_bounds(
     solve(costs)
     parent_of = {k: p for p, kids in prob.equations for k in kids}
     by_sum: dict[int, list[int]] = defaultdict(list)
-    for c in targets:
-        by_sum[parent_of.get(c, -1 - c)].append(c)
+    for t, c in enumerate(targets):
+        by_sum[parent_of.get(c, -1 - c)].append(t)
     for r in range(max(len(group) for group in by_sum.values())):
         costs[:] = 0.0
         for group in by_sum.values():
             if r < len(group) and not certified(group[r]):
-                costs[pos[group[r]]] = -1.0
+                costs[target_pos[group[r]]] = -1.0
         if costs.any():
             solve(costs)
     # Exact bounds where a target is not certified by the feasible points seen so far, narrowest first.
-    for c in sorted(targets, key=lambda c: seen_hi[c] - seen_lo[c]):
-        j = pos[c]
-        if not exact and certified(c):
-            lo[c], hi[c] = max(lo[c], seen_lo[c]), min(hi[c], seen_hi[c])
+    for t in np.argsort(seen_hi - seen_lo, kind="stable"):
+        c, j = targets[t], target_pos[t]
+        if not exact and certified(t):
+            lo[c], hi[c] = max(lo[c], seen_lo[t]), min(hi[c], seen_hi[t])
             continue
         costs[:] = 0.0
         costs[j] = -1.0
-        new_hi = seen_hi[c] if solve(costs) else INF
-        if not exact and certified(c):
-            lo[c], hi[c] = max(lo[c], seen_lo[c]), min(hi[c], new_hi)
+        new_hi = seen_hi[t] if solve(costs) else INF
+        if not exact and certified(t):
+            lo[c], hi[c] = max(lo[c], seen_lo[t]), min(hi[c], new_hi)
             continue
         costs[j] = 1.0
-        new_lo = seen_lo[c] if solve(costs) else -INF
+        new_lo = seen_lo[t] if solve(costs) else -INF
         lo[c], hi[c] = max(lo[c], new_lo), min(hi[c], new_hi)
 
 
@@ -583,9 +583,37 @@ def _choose(prob: _Problem, cell: int, rules: Mapping[str, Rules], lo: list[floa
     return prob.cells[options[0]].row if options else None
 
 
+def _clusters(values: list[Value], relations: list[Relation]) -> list[list[int]]:
+    """Row indexes per group of indicators that share a relation (B01 with B02, L01 with L02 and L03, every
+    other indicator on its own): the groups share no variable, so each is protected on its own."""
+    group = {v.indicator: v.indicator for v in values}
+
+    def find(x: str) -> str:
+        while group[x] != x:
+            x = group[x]
+        return x
+
+    for rel in relations:
+        codes = [code for code, _ in (rel.whole, *rel.parts) if code in group]
+        for code in codes[1:]:
+            group[find(code)] = find(codes[0])
+    clusters: dict[str, list[int]] = defaultdict(list)
+    for i, v in enumerate(values):
+        clusters[find(v.indicator)].append(i)
+    return [clusters[k] for k in sorted(clusters)]
+
+
 def protect_period(values: list[Value], rules: Mapping[str, Rules], relations: Iterable[Relation]) -> set[int]:
     """Indexes of the rows to hide besides the primary ones, so that every hidden figure is protected."""
     relations = list(relations)
+    secondary: set[int] = set()
+    for cluster in _clusters(values, relations):
+        hidden = _protect_cluster([values[i] for i in cluster], rules, relations)
+        secondary.update(cluster[i] for i in hidden)
+    return secondary
+
+
+def _protect_cluster(values: list[Value], rules: Mapping[str, Rules], relations: list[Relation]) -> set[int]:
     current = list(values)
     secondary: set[int] = set()
     # First the sums alone (fast; whatever they leave too narrow is too narrow with the inequalities as
@@ -593,6 +621,8 @@ def protect_period(values: list[Value], rules: Mapping[str, Rules], relations: I
     for sums_only in (True, False):
         while True:
             prob = _build(current, rules, relations)
+            if not sums_only and not prob.inequalities:
+                break
             lo, hi = _bounds(prob, sums_only=sums_only)
             failing = [
                 c
