@@ -34,7 +34,7 @@ from assets.contracts import (
     contract_for_name,
     load_contract,
 )
-from wijkbeeld.config import Settings, pause_point
+from wijkbeeld.config import FileLimits, Settings, pause_point
 from wijkbeeld.config import settings as load_settings
 
 if TYPE_CHECKING:
@@ -335,22 +335,83 @@ def _decode_line(raw: bytes, encoding: str) -> str:
     return raw.decode("cp1252" if encoding == "cp1252" else "utf-8")
 
 
-def _prepare(path: Path, contract: Contract, staged: Path, index: int = 0) -> _Prepared:
+def _prepare(
+    path: Path, contract: Contract, staged: Path, index: int = 0, limits: FileLimits | None = None
+) -> _Prepared:
     """Stream pass of one file: CSV text or an Excel workbook (see :func:`_prepare_csv`).
 
     ``index`` is the file's number in its batch: the staged copy carries it as the first field of every
-    record, so several files are validated together in one set of queries.
+    record, so several files are validated together in one set of queries. ``limits`` (default: the
+    settings) bound what one file may cost; a file beyond one is refused whole.
     """
+    limits = limits or load_settings().limits
     if contract.file.format == "xlsx":
-        return _prepare_xlsx(path, contract, staged, index)
-    return _prepare_csv(path, contract, staged, index)
+        return _prepare_xlsx(path, contract, staged, index, limits)
+    return _prepare_csv(path, contract, staged, index, limits)
 
 
-def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int = 0) -> _Prepared:
+def _quote_state(text: str, in_quote: bool, delimiter: str, quote: str) -> tuple[bool, bool]:
+    """After one physical line: is the record still inside a quoted value, and is there a carriage return
+    outside quotes (DuckDB's reader cannot read that)?
+
+    The rules of DuckDB's reader (strict mode), so both agree on where each record ends: a value is quoted
+    when its first character after spaces is the quote; inside it a doubled quote is a literal quote and a
+    single one closes it. A quote anywhere else (``tv van 32" bij container``) is an ordinary character. When
+    something other than spaces follows a closing quote, DuckDB rejects that row and goes on at the next line,
+    and so does this.
+    """
+    if not in_quote and quote not in text:
+        return False, "\r" in text
+    i, n, bare_cr = 0, len(text), False
+    while True:
+        if in_quote:
+            j = text.find(quote, i)
+            if j < 0:
+                return True, bare_cr
+            if text.startswith(quote, j + 1):  # a doubled quote: a literal quote inside the value
+                i = j + 2
+                continue
+            in_quote, k = False, j + 1
+            while k < n and text[k] == " ":
+                k += 1
+            if k < n and text[k] != delimiter:  # a rejected row: the rest of the line belongs to it
+                return False, bare_cr or "\r" in text[k:]
+            i = k + 1
+            if k >= n:
+                return False, bare_cr
+            continue
+        k = i
+        while k < n and text[k] == " ":
+            k += 1
+        if k < n and text[k] == quote:
+            in_quote, i = True, k + 1
+            continue
+        j = text.find(delimiter, i)
+        bare_cr = bare_cr or "\r" in text[i : n if j < 0 else j]
+        if j < 0:
+            return False, bare_cr
+        i = j + 1
+
+
+def _limit_problem(contract: Contract, what: str, setting: str, fix: str, **details: Any) -> FileProblem:
+    """A file beyond a resource limit: says what, where and which setting, never the content."""
+    return FileProblem(
+        reason=what,
+        expected=f"a file like {contract.file.name_example} within the platform's limits",
+        fix=f"{fix} (the limit is the setting {setting})",
+        details={"limit": setting, **details},
+    )
+
+
+def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int, limits: FileLimits) -> _Prepared:
     """Hash the file and write a normalised UTF-8 copy: blank lines dropped, record lines prefixed.
 
     Each record line gets its physical line number as an extra first field, so every row DuckDB reads
     keeps its line in the original file, also after multi-line quoted values or skipped blank lines.
+    A line (or a record over several lines) longer than ``limits.max_line_bytes``, a quoted value that is
+    never closed, a carriage return inside a line and a pass slower than ``limits.max_file_seconds`` refuse
+    the file whole, with the line; lines are read with that bound, so a file without line breaks is never
+    read into memory whole.
     """
     spec = contract.file
     sha = hashlib.sha256()
@@ -361,14 +422,37 @@ def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int = 0) -
     prep.problem = _magic_problem(head, contract)
     in_quote = False
     offset = 0
+    record_start = record_bytes = 0  # first line and size so far of the current record
     utf8_evidence: str | None = None  # where a cp1252 file turned out to be UTF-8
     utf8_valid = True
     header_line: str | None = None
+    max_bytes = limits.max_line_bytes
+    deadline = time.monotonic() + limits.max_file_seconds
     with path.open("rb") as src, staged.open("w", encoding="utf-8", newline="\n") as dst:
-        for line_no, raw in enumerate(src, start=1):
+        line_no = 0
+        while raw := src.readline(max_bytes + 1):
+            line_no += 1
             sha.update(raw)
             start, offset = offset, offset + len(raw)
             if prep.problem:
+                continue
+            if len(raw) > max_bytes and not raw.endswith(b"\n"):
+                prep.problem = _limit_problem(
+                    contract,
+                    f"line {line_no} is longer than {max_bytes} bytes (a file without line breaks?)",
+                    "WIJKBEELD_MAX_LINE_BYTES",
+                    "deliver one record per line, with line breaks",
+                    line=line_no,
+                )
+                continue
+            if line_no % 4096 == 0 and time.monotonic() > deadline:
+                prep.problem = _limit_problem(
+                    contract,
+                    f"reading the file took longer than {limits.max_file_seconds} s (stopped at line {line_no})",
+                    "WIJKBEELD_MAX_FILE_SECONDS",
+                    "deliver the data in smaller files",
+                    line=line_no,
+                )
                 continue
             chunk = raw
             if line_no == 1 and chunk.startswith(b"\xef\xbb\xbf"):
@@ -409,8 +493,29 @@ def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int = 0) -
                     utf8_valid = False
             text = text.removesuffix("\n").removesuffix("\r")
             starts_record = not in_quote
-            if text.count(spec.quote) % 2:
-                in_quote = not in_quote
+            if starts_record:
+                record_start, record_bytes = line_no, 0
+            record_bytes += len(raw)
+            in_quote, bare_cr = _quote_state(text, in_quote, spec.delimiter, spec.quote)
+            if bare_cr:
+                prep.problem = FileProblem(
+                    reason=f"line {line_no} contains a carriage return (CR) inside the line",
+                    expected=f"lines ending in CRLF or LF, delimiter {spec.delimiter!r}",
+                    fix="save the file with Windows (CRLF) or Unix (LF) line endings; old Mac (CR) files cannot "
+                    "be read",
+                    details={"line": line_no},
+                )
+                continue
+            if record_bytes > max_bytes:
+                prep.problem = _limit_problem(
+                    contract,
+                    f"the record that starts on line {record_start} is longer than {max_bytes} bytes (a quoted "
+                    f"value over many lines; a quote '{spec.quote}' that is never closed?)",
+                    "WIJKBEELD_MAX_LINE_BYTES",
+                    f"close every quoted value, or write quotes inside a value doubled ('{spec.quote * 2}')",
+                    line=record_start,
+                )
+                continue
             if not starts_record:
                 dst.write(text + "\n")
             elif text.strip():
@@ -421,6 +526,14 @@ def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int = 0) -
                     prep.records += 1
                     dst.write(f"{index}{spec.delimiter}{line_no}{spec.delimiter}{text}\n")
     prep.sha256 = sha.hexdigest()
+    if prep.problem is None and in_quote:
+        prep.problem = FileProblem(
+            reason=f"a quoted value in the record that starts on line {record_start} is never closed: the file "
+            f"ends inside it (a stray quote '{spec.quote}' at the start of a value?)",
+            expected=f"quoted values closed on the same or a later line, delimiter {spec.delimiter!r}",
+            fix=f"close the quoted value, or write a quote inside a value doubled ('{spec.quote * 2}')",
+            details={"line": record_start},
+        )
     if prep.problem is None and utf8_valid and utf8_evidence is not None:
         prep.problem = _encoding_problem(
             contract,
@@ -429,7 +542,7 @@ def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int = 0) -
             "export the file as Windows-1252 (ANSI), as agreed in the contract",
         )
     if prep.problem is None:
-        prep.problem = _structure_problem(prep, header_line, contract)
+        prep.problem = _structure_problem(prep, header_line, contract, limits)
     return prep
 
 
@@ -439,6 +552,18 @@ def _hash_file(path: Path) -> str:
         for block in iter(lambda: src.read(1 << 20), b""):
             sha.update(block)
     return sha.hexdigest()
+
+
+def _failed_prep(path: Path, contract: Contract, staged: Path, index: int, exc: Exception) -> _Prepared:
+    """The result of a reading pass that raised: the file is refused with the kind of error only."""
+    st = path.stat()
+    try:
+        sha = _hash_file(path)
+    except OSError:
+        sha = ""
+    prep = _Prepared(path=path, sha256=sha, staged=staged, stat=(st.st_size, st.st_mtime), index=index)
+    prep.problem = _unreadable(contract, "the reading pass failed on it", exc)
+    return prep
 
 
 def _xlsx_magic_problem(head: bytes, contract: Contract) -> FileProblem | None:
@@ -486,7 +611,7 @@ def _xlsx_cell(value: object, decimal: str) -> str:
     return str(value)
 
 
-def _prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int = 0) -> _Prepared:
+def _prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int, limits: FileLimits) -> _Prepared:
     """Hash the workbook and write its sheet as a normalised CSV copy (same shape as :func:`_prepare_csv`).
 
     The header is the first row holding the contract's ``header_contains`` column (title lines above it are
@@ -558,7 +683,7 @@ def _prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int = 0) 
             details={"missing": required},
         )
         return prep
-    prep.problem = _structure_problem(prep, header_line, contract)
+    prep.problem = _structure_problem(prep, header_line, contract, limits)
     return prep
 
 
@@ -571,8 +696,10 @@ def _damaged_workbook(contract: Contract, exc: BaseException) -> FileProblem:
     )
 
 
-def _structure_problem(prep: _Prepared, header_line: str | None, contract: Contract) -> FileProblem | None:
-    """Empty file, header only, wrong delimiter, missing or doubled columns."""
+def _structure_problem(
+    prep: _Prepared, header_line: str | None, contract: Contract, limits: FileLimits
+) -> FileProblem | None:
+    """Empty file, header only, too many columns, wrong delimiter, missing or doubled columns."""
     spec = contract.file
     expected_cols = list(dict.fromkeys(c.source for c in contract.columns if c.source and c.required))
     expected = f"a header line with {', '.join(expected_cols)} separated by {spec.delimiter!r}"
@@ -580,7 +707,21 @@ def _structure_problem(prep: _Prepared, header_line: str | None, contract: Contr
         expected = f"a header row in sheet {spec.sheet!r} with the columns {', '.join(expected_cols)}"
     if header_line is None:
         return FileProblem("file is empty", expected, "deliver the export again; the file has no content")
-    fields = next(csv.reader([header_line], delimiter=spec.delimiter, quotechar=spec.quote))
+    try:
+        fields = next(csv.reader([header_line], delimiter=spec.delimiter, quotechar=spec.quote))
+    except csv.Error:  # e.g. a header field longer than the csv module's field limit
+        return FileProblem(
+            "the header (line 1) cannot be read as a CSV line", expected, "deliver the export again", {"line": 1}
+        )
+    if len(fields) > limits.max_columns:
+        return _limit_problem(
+            contract,
+            f"the header has {len(fields)} columns, more than the limit of {limits.max_columns}",
+            "WIJKBEELD_MAX_COLUMNS",
+            "deliver only the agreed columns",
+            line=1,
+            columns=len(fields),
+        )
     prep.header = [f.replace("\ufeff", "").strip() for f in fields]
     if len(prep.header) == 1 and len(contract.source_columns()) > 1:
         seen = [d for d in DELIMITER_CANDIDATES if d != spec.delimiter and d in header_line]
@@ -631,21 +772,43 @@ def _table_rows(con: duckdb.DuckDBPyConnection, dataset_ref: str) -> int | None:
     return int(con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0])
 
 
-def _stage(con: duckdb.DuckDBPyConnection, preps: list[_Prepared], contract: Contract) -> None:
+def _stage(con: duckdb.DuckDBPyConnection, preps: list[_Prepared], contract: Contract, limits: FileLimits) -> None:
     """Read the normalised copies of a batch (same header) into temp table ``src`` (+ structural rejects
-    in ``rej``); every record starts with its file number and line."""
+    in ``rej_f``); every record starts with its file number and line.
+
+    The file number of a row is taken from the file DuckDB read it from (``filename``), never from the text:
+    a row whose own prefix disagrees (``NOT __in_step``: the line pass and the reader split records
+    differently) makes its file refused by :func:`_count_rows`, and can never be loaded as another file's row.
+    """
     spec = contract.file
     cols = {"__bestand": "VARCHAR", "__regel": "VARCHAR"} | {f"c{i}": "VARCHAR" for i in range(len(preps[0].header))}
     columns_sql = "{" + ", ".join(f"{_lit(k)}: 'VARCHAR'" for k in cols) + "}"
     files = ", ".join(_lit(str(p.staged)) for p in preps)
+    paths = ", ".join(f"({p.index}, {_lit(str(p.staged))})" for p in preps)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged_files AS SELECT * FROM (VALUES {paths}) v(__bestand, __pad)")
     for table in ("rej", "rej_scan"):  # read_csv creates these itself
         con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
+    # A record may be 3x its original bytes in UTF-8 (CP1252 '€'), plus the prefix: the line pass enforces
+    # the real limit, DuckDB's own must never cut a record first.
+    max_line = 3 * limits.max_line_bytes + 64
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM read_csv([{files}],
+        f"""CREATE OR REPLACE TEMP TABLE src AS
+            SELECT p.__bestand, TRY_CAST(r.__regel AS BIGINT) AS __regel,
+                   TRY_CAST(r.__bestand AS INTEGER) IS NOT DISTINCT FROM p.__bestand
+                       AND TRY_CAST(r.__regel AS BIGINT) IS NOT NULL AS __in_step,
+                   r.* EXCLUDE (__bestand, __regel, filename)
+            FROM read_csv([{files}],
             delim={_lit(spec.delimiter)}, quote={_lit(spec.quote)}, escape={_lit(spec.quote)},
             header=true, columns={columns_sql}, auto_detect=false, all_varchar=true,
-            new_line='\\n', comment='', skip=0, encoding='utf-8', null_padding=false,
-            strict_mode=true, store_rejects=true, rejects_table='rej', rejects_scan='rej_scan')"""
+            new_line='\\n', comment='', skip=0, encoding='utf-8', null_padding=false, max_line_size={max_line},
+            strict_mode=true, store_rejects=true, rejects_table='rej', rejects_scan='rej_scan', filename=true) r
+            JOIN staged_files p ON p.__pad = r.filename"""
+    )
+    delim = _lit(spec.delimiter)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE rej_f AS
+            SELECT p.__bestand, e.line, TRY_CAST(split_part(e.csv_line, {delim}, 2) AS BIGINT) AS regel, e.error_type
+            FROM rej e JOIN rej_scan s USING (scan_id, file_id) JOIN staged_files p ON p.__pad = s.file_path"""
     )
 
 
@@ -790,7 +953,7 @@ def _typed_sql(contract: Contract, plan: _Plan, n_cols: int) -> str:
     t5 one error column per check (e_*); only rows with an error build the error list.
     """
     lay = _Layers(skips=["__empty"])
-    lay.trimmed = ["f.*", "CAST(__regel AS BIGINT) AS __regel"]
+    lay.trimmed = ["f.*", "__regel"]
     lay.trimmed += [f"{_clean(staged)} AS {_ident('s_' + src)}" for src, staged in plan.colmap.items()]
     all_cells = ", ".join(f"c{i}" for i in range(n_cols))
     lay.trimmed.append(f"{_clean(f'concat_ws({_lit(chr(31))}, {all_cells})')} IS NULL AS __empty")
@@ -822,8 +985,7 @@ def _typed_sql(contract: Contract, plan: _Plan, n_cols: int) -> str:
     t4 = f"SELECT * REPLACE ({', '.join(lay.derived)}) FROM t3" if lay.derived else "SELECT * FROM t3"
     t5 = ", ".join(["*", *err_cols])
     return f"""
-        WITH t1 AS (SELECT {", ".join(lay.trimmed)} FROM src
-                    JOIN files f ON f.__bestand = CAST(src.__bestand AS INTEGER)),
+        WITH t1 AS (SELECT {", ".join(lay.trimmed)} FROM src JOIN files f USING (__bestand)),
         t2 AS (SELECT {t2} FROM t1),
         t3 AS (SELECT *, {" OR ".join(lay.skips)} AS __skip, {hnr_sql} AS __huisnummer,
                       {", ".join(lay.typed)} FROM t2),
@@ -919,7 +1081,6 @@ STRUCTURE_REASONS = {
 
 def _build_bad_and_final(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     """Temp tables ``bad`` (__bestand, regel, kolom, waarde, reden, counts_as_bad) and ``accepted``."""
-    delim = contract.file.delimiter
     line = "row" if contract.file.format == "xlsx" else "line"  # Excel users count rows
     reasons = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in STRUCTURE_REASONS.items())
     value_targets = [c.target for c in contract.columns if not (c.derive and c.derive.kind == "address_mapping")]
@@ -944,11 +1105,9 @@ def _build_bad_and_final(con: duckdb.DuckDBPyConnection, contract: Contract) -> 
         SELECT __bestand, __regel AS regel, e.kolom, e.waarde, e.reden, true AS counts_as_bad
         FROM (SELECT __bestand, __regel, unnest(__errors) AS e FROM typed WHERE NOT __skip AND __errors IS NOT NULL)
         UNION ALL
-        SELECT TRY_CAST(split_part(csv_line, {_lit(delim)}, 1) AS INTEGER) AS __bestand,
-               TRY_CAST(split_part(csv_line, {_lit(delim)}, 2) AS BIGINT) AS regel,
-               NULL AS kolom, NULL AS waarde,
+        SELECT __bestand, regel, NULL AS kolom, NULL AS waarde,
                coalesce(CASE error_type {reasons} END, lower(error_type)) AS reden, true AS counts_as_bad
-        FROM rej
+        FROM rej_f
         UNION ALL
         SELECT c.__bestand, c.__regel, {_lit(key_sources)},
                NULL,
@@ -1209,6 +1368,7 @@ def _evaluate_batch(
     items: list[tuple[_Prepared, _Outcome]],
     refs: set[str],
     today: date,
+    limits: FileLimits,
 ) -> None:
     """Read and check the rows of files that passed :func:`_precheck` (all with the same header) in one
     set of queries; fills each file's outcome and leaves temp tables ``final`` and ``bad`` keyed by
@@ -1217,7 +1377,7 @@ def _evaluate_batch(
     wanted = contract.source_columns()
     plan = _Plan({h: f"c{i}" for i, h in enumerate(header) if h in wanted}, _month_start(today), refs)
     _files_table(con, contract, items)
-    _stage(con, [prep for prep, _ in items], contract)
+    _stage(con, [prep for prep, _ in items], contract, limits)
     _build_typed(con, contract, plan, len(header))
     _build_bad_and_final(con, contract)
     unmapped = _build_mapping(con, contract, plan)
@@ -1230,13 +1390,15 @@ def _count_rows(
     items: list[tuple[_Prepared, _Outcome]],
     unmapped: dict[int, int] | None,
 ) -> None:
-    """Row counts per file and the verdict on the bad-row share."""
-    delim = _lit(contract.file.delimiter)
+    """Row counts per file and the verdict on the bad-row share.
+
+    First the safety nets: the records DuckDB read from a file (rows + rejected lines) must be exactly the
+    records the line pass wrote, each with its own prefix; and read = accepted + rejected. A file that fails
+    either is refused whole: it is never loaded short, nor with rows of another file.
+    """
     typed = _per_file(con, "SELECT __bestand, count(*), count(*) FILTER (__skip) FROM typed GROUP BY ALL")
-    rej = _per_file(
-        con,
-        f"SELECT TRY_CAST(split_part(csv_line, {delim}, 1) AS INTEGER), count(DISTINCT line) FROM rej GROUP BY ALL",
-    )
+    parsed = _per_file(con, "SELECT __bestand, count(*), count(*) FILTER (NOT __in_step) FROM src GROUP BY ALL")
+    rej = _per_file(con, "SELECT __bestand, count(DISTINCT line) FROM rej_f GROUP BY ALL")
     bad = _per_file(
         con,
         "SELECT __bestand, count(DISTINCT regel), count(DISTINCT regel) FILTER (counts_as_bad) FROM bad GROUP BY ALL",
@@ -1250,6 +1412,13 @@ def _count_rows(
         out.rows_rejected, n_bad = bad.get(i, (0, 0))
         out.rows_accepted = final.get(i, (0,))[0]
         out.rows_unmapped = None if unmapped is None else unmapped.get(i, 0)
+        read, out_of_step = parsed.get(i, (0, 0))
+        if read + rej.get(i, (0,))[0] != prep.records or out_of_step:
+            out.problem = _inconsistent(contract, prep.records, read + rej.get(i, (0,))[0])
+            continue
+        if out.rows_total != out.rows_accepted + out.rows_rejected:
+            out.problem = _inconsistent(contract, out.rows_total, out.rows_accepted + out.rows_rejected)
+            continue
         if skipped:
             out.notes.append(f"{skipped} row(s) skipped (empty rows or values the contract skips)")
         if out.rows_total and n_bad / out.rows_total > limit:
@@ -1278,6 +1447,29 @@ def _count_rows(
                 fix="see first_bad_rows",
                 details={"first_bad_rows": [b.__dict__ for b in _bad_rows(con, SAMPLE_ROWS, i)]},
             )
+
+
+def _unreadable(contract: Contract, what: str, exc: BaseException) -> FileProblem:
+    """A file that made a step fail: refused with the kind of error only (its message may quote the content)."""
+    return FileProblem(
+        reason=f"the file could not be read: {what} ({type(exc).__name__})",
+        expected=f"a file like {contract.file.name_example}",
+        fix="check the file with `wijkbeeld validate` and deliver it again; if it looks right, ask the data team",
+        details={"error_type": type(exc).__name__},
+    )
+
+
+def _inconsistent(contract: Contract, expected: int, found: int) -> FileProblem:
+    """The safety net of :func:`_count_rows`: the file is refused rather than loaded incompletely."""
+    q = contract.file.quote
+    return FileProblem(
+        reason=f"the file could not be read consistently: {expected} records expected, {found} read (a quote "
+        f"'{q}' in an unexpected place?); nothing of it was loaded",
+        expected=f"values that contain the delimiter, a line break or a quote enclosed in quotes ('{q}'), and a "
+        f"quote inside such a value doubled ('{q * 2}')",
+        fix="check the quotes in the file and deliver it again; `wijkbeeld validate` shows the verdict",
+        details={"records_expected": expected, "records_read": found},
+    )
 
 
 def _per_file(con: duckdb.DuckDBPyConnection, sql: str) -> dict[int, tuple[int, ...]]:
@@ -1524,9 +1716,22 @@ def _flush(
     log: logging.Logger | logging.LoggerAdapter[Any],
 ) -> None:
     """Validate a batch, quarantine its bad files, load the good ones in one transaction, then archive."""
+    import duckdb
+
     if not batch.items:
         return
-    _evaluate_batch(con, contract, batch.items, set(contract.requires()), _now_utc().date())
+    try:
+        _evaluate_batch(con, contract, batch.items, set(contract.requires()), _now_utc().date(), s.limits)
+    except (duckdb.InvalidInputException, duckdb.DataError, duckdb.OutOfMemoryException) as exc:
+        # A file broke the reader: every file of the batch on its own, so only that one is refused.
+        if len(batch.items) > 1:
+            items, batch.items, batch.records = batch.items, [], 0
+            for prep, out in items:
+                single = _Batch()
+                single.add(prep, out)
+                _flush(con, s, contract, single, report, log)
+            return
+        batch.items[0][1].problem = _unreadable(contract, "the reader (DuckDB) failed on it", exc)
     good: list[tuple[_Prepared, _Outcome, str]] = []
     for prep, out in batch.items:
         if out.problem:
@@ -1591,8 +1796,15 @@ def _ingest_files(
     batch = _Batch()
     with tempfile.TemporaryDirectory(prefix="wijkbeeld-ingest-") as tmp:
         for index, path in enumerate(ready):
-            prep = _prepare(path, contract, Path(tmp) / f"{index}.csv", index)
-            st = path.stat()
+            try:
+                prep = _prepare(path, contract, Path(tmp) / f"{index}.csv", index, s.limits)
+            except Exception as exc:  # a file that breaks the reading pass is refused; the night goes on
+                prep = _failed_prep(path, contract, Path(tmp) / f"{index}.csv", index, exc)
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                log.warning("%s: removed from landing while being read", path.name)
+                continue
             if (st.st_size, st.st_mtime) != prep.stat or prep.sha256 in seen:
                 why = "changed while being read" if prep.sha256 not in seen else "same content as another file"
                 log.warning("%s: %s; left in landing for the next run", path.name, why)
@@ -1766,7 +1978,7 @@ def validate_file(path: Path, dataset: str | None = None) -> Verdict:
             refs = _available_refs(con, contract)
             out = _precheck(con, contract, prep, refs, _now_utc().date())
             if out.problem is None:
-                _evaluate_batch(con, contract, [(prep, out)], refs, _now_utc().date())
+                _evaluate_batch(con, contract, [(prep, out)], refs, _now_utc().date(), load_settings().limits)
             known = _known_delivery(con, contract, prep.sha256) if _has_meta(con) else None
             if known is not None:
                 notes.append(f"this exact file was already ingested (levering {known}): ingest changes nothing")

@@ -33,6 +33,41 @@ def _int_env(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _limit_env(name: str, default: int) -> int:
+    """A resource limit: a positive integer."""
+    value = _int_env(name, default)
+    if value <= 0:
+        raise SystemExit(f"{name} must be a positive integer, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """Resource limits per delivered file: a file beyond one is refused whole (quarantine) with the limit named.
+
+    They bound what one hostile or broken file can cost, so it cannot stop the night for the other files.
+    The defaults are far above the real deliveries (national scale included); each is an environment setting.
+    """
+
+    max_line_bytes: int = 1_048_576  # one CSV line, or one record whose quoted value spans lines
+    max_columns: int = 1_000  # columns in the header (CSV) / cells in a row (Excel)
+    max_cells: int = 20_000_000  # Excel: cells read from the sheet (rows x columns, gaps included)
+    max_shared_strings: int = 1_000_000  # Excel: distinct texts, counted before openpyxl loads them
+    max_xlsx_mb: int = 500  # Excel: the workbook's size unpacked (all its XML parts)
+    max_file_seconds: int = 900  # reading one file (the streaming pass), in seconds
+
+    @classmethod
+    def from_env(cls) -> FileLimits:
+        return cls(
+            max_line_bytes=_limit_env("WIJKBEELD_MAX_LINE_BYTES", cls.max_line_bytes),
+            max_columns=_limit_env("WIJKBEELD_MAX_COLUMNS", cls.max_columns),
+            max_cells=_limit_env("WIJKBEELD_MAX_CELLS", cls.max_cells),
+            max_shared_strings=_limit_env("WIJKBEELD_MAX_SHARED_STRINGS", cls.max_shared_strings),
+            max_xlsx_mb=_limit_env("WIJKBEELD_MAX_XLSX_MB", cls.max_xlsx_mb),
+            max_file_seconds=_limit_env("WIJKBEELD_MAX_FILE_SECONDS", cls.max_file_seconds),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved locations and tunables. Build with :func:`settings`."""
@@ -46,6 +81,7 @@ class Settings:
     webhook_url: str | None = None
     webhook_timeout: float = 5.0
     duckdb_memory_limit: str = "2GB"
+    limits: FileLimits = FileLimits()
 
     @property
     def landing(self) -> Path:
@@ -133,6 +169,7 @@ def settings() -> Settings:
         webhook_timeout=float(_int_env("WIJKBEELD_WEBHOOK_TIMEOUT", 5)),
         # DuckDB buffer memory of the platform's own connections (ingest); beyond it DuckDB spills to disk.
         duckdb_memory_limit=_memory_env("WIJKBEELD_DUCKDB_MEMORY_LIMIT", "2GB"),
+        limits=FileLimits.from_env(),
     )
 
 
