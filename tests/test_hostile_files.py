@@ -208,6 +208,202 @@ def test_a_file_without_line_breaks_is_never_read_into_memory_whole(
     assert [q.file for q in ingest_dataset("gemeente", "meldingen").files_quarantined] == [path.name]
 
 
+# ---------------------------------------------------------------- 4. Excel: bounded by the cells really there
+
+
+def handhaving_workbook(name: str = "handhaving-GM0826-2024.xlsx", data: list[list] | None = None) -> Path:
+    from tests.test_ingest_sources import workbook
+
+    return workbook("gemeente/handhaving", name, data)
+
+
+def rewrite_part(path: Path, part: str, change) -> Path:
+    """Change one XML part of a workbook (``change(bytes) -> bytes``); a new part when it is not there."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as src:
+        items = {i.filename: src.read(i.filename) for i in src.infolist()}
+    items[part] = change(items.get(part, b""))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in items.items():
+            dst.writestr(name, data)
+    return path
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+SHARED_STRINGS_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+
+
+def with_shared_strings(path: Path, table: bytes | None = None) -> Path:
+    """Store the sheet's texts as shared strings, as Excel does (openpyxl writes them inline); ``table``
+    replaces the shared-strings part it writes."""
+    import re
+
+    strings: list[bytes] = []
+
+    def to_shared(m: re.Match[bytes]) -> bytes:
+        strings.append(m.group(2))
+        return b'<c r="%s" t="s"><v>%d</v></c>' % (m.group(1), len(strings) - 1)
+
+    inline = rb'<c r="([A-Z]+[0-9]+)" t="inlineStr"><is><t[^>]*>(.*?)</t></is></c>'
+    rewrite_part(path, SHEET, lambda xml: re.sub(inline, to_shared, xml))
+    items = b"".join(b"<si><t>%s</t></si>" % s for s in strings)
+    sst = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">%s</sst>' % items
+    rewrite_part(path, "xl/sharedStrings.xml", lambda _: table or sst)
+    override = b'<Override PartName="/xl/sharedStrings.xml" ContentType="%s" /></Types>' % SHARED_STRINGS_TYPE
+    return rewrite_part(path, "[Content_Types].xml", lambda xml: xml.replace(b"</Types>", override))
+
+
+def ingest_handhaving(path: Path) -> tuple[object, object]:
+    """validate_file on the workbook, then ingest it from landing: (verdict, report)."""
+    verdict = validate_file(path)
+    drop("gemeente", "handhaving", path.read_bytes(), path.name)
+    return verdict, ingest_dataset("gemeente", "handhaving")
+
+
+def quarantine_reason(path: Path) -> str:
+    return reason_json("gemeente", "handhaving", path.name)["reason"]
+
+
+def test_a_false_dimension_and_a_gap_cost_only_the_cells_that_are_there(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """<dimension ref="A1:XFD1048576"/> made openpyxl pad every row to 16,384 cells and add a million rows."""
+    import re
+
+    import assets.ingest as ingest
+    from tests.test_ingest_sources import handhaving_rows
+
+    load_geography()
+    data = handhaving_rows()
+    path = with_shared_strings(handhaving_workbook(data=[*data[:10], [], *data[10:]]))  # row 12 is a gap
+    rewrite_part(path, SHEET, lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', xml))
+    converted = []
+    real = ingest._xlsx_cell
+    monkeypatch.setattr(ingest, "_xlsx_cell", lambda v, d: converted.append(1) or real(v, d))
+
+    verdict, report = ingest_handhaving(path)
+
+    assert verdict.accepted and verdict.rows_total == 24 and report.files_ingested == [path.name]
+    assert len(converted) < 2 * 6 * 26, len(converted)  # 26 rows of 6 cells, read twice (validate + ingest)
+
+
+def test_a_cell_far_to_the_right_is_refused_with_its_row(home: Path) -> None:
+    from openpyxl import load_workbook
+
+    load_geography()
+    path = handhaving_workbook()
+    wb = load_workbook(path)
+    wb.active.cell(row=5, column=16_384, value="x")
+    wb.save(path)
+
+    verdict, _ = ingest_handhaving(path)
+
+    reason = "row 5 has a cell in column 16384, beyond the limit of 1000 columns"
+    assert verdict.reasons == [reason] and quarantine_reason(path) == reason
+
+
+def test_rows_out_of_order_are_refused_not_dropped(home: Path) -> None:
+    """openpyxl silently skips a row numbered lower than the one before it."""
+    load_geography()
+    path = rewrite_part(handhaving_workbook(), SHEET, lambda xml: xml.replace(b'<row r="6"', b'<row r="3"'))
+
+    verdict, _ = ingest_handhaving(path)
+
+    assert "row number 3 after row 5" in quarantine_reason(path) and not verdict.accepted
+
+
+def test_more_cells_than_the_limit_are_refused(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WIJKBEELD_MAX_CELLS", "100")
+    load_geography()
+    path = handhaving_workbook()  # 25 rows of up to 6 cells
+
+    verdict, _ = ingest_handhaving(path)
+
+    assert quarantine_reason(path).startswith("the workbook has more than 100 cells (reached at row ")
+    assert verdict.reasons == [quarantine_reason(path)]
+
+
+def test_shared_strings_are_counted_before_openpyxl_loads_them(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl
+
+    from tests.test_ingest_sources import handhaving_rows
+
+    monkeypatch.setenv("WIJKBEELD_MAX_SHARED_STRINGS", "100")
+    load_geography()
+    many = [[f"BOA-2024-{n:05d}", *row[1:]] for n, row in enumerate(handhaving_rows() * 5)]
+    path = with_shared_strings(handhaving_workbook(data=many))  # 120 distinct case numbers
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("openpyxl opened the workbook"))
+
+    verdict, _ = ingest_handhaving(path)
+
+    reason = "the workbook has more than 100 different texts (shared strings)"
+    assert verdict.reasons == [reason] and quarantine_reason(path) == reason
+
+
+def test_the_unpacked_size_is_checked_before_opening(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WIJKBEELD_MAX_XLSX_MB", "1")
+    load_geography()
+    path = rewrite_part(handhaving_workbook(), "xl/padding.xml", lambda _: b"<a>" + b" " * 3_000_000 + b"</a>")
+
+    verdict, _ = ingest_handhaving(path)
+
+    assert quarantine_reason(path) == "the workbook unpacks to 3 MB, more than the limit of 1 MB"
+    assert verdict.reasons == [quarantine_reason(path)]
+
+
+def test_entity_declarations_are_refused_by_defusedxml(home: Path) -> None:
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML
+    load_geography()
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&lol2;</t></si></sst>'
+    )
+    path = with_shared_strings(handhaving_workbook(), laughs)
+
+    verdict, _ = ingest_handhaving(path)
+
+    assert "declares entities" in quarantine_reason(path) and not verdict.accepted
+
+
+def test_an_encrypted_workbook_is_named_as_such(home: Path, tmp_path: Path) -> None:
+    load_geography()
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000) + "EncryptedPackage".encode("utf-16-le") + bytes(600)
+    path = tmp_path / "handhaving-GM0826-2024.xlsx"
+    path.write_bytes(ole)
+
+    verdict, _ = ingest_handhaving(path)
+
+    assert quarantine_reason(path).startswith("file is a password-protected (encrypted) Excel workbook")
+    assert not verdict.accepted
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_file_that_takes_too_long_is_refused(home: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """The clock is the test's: every look at it is 1000 s later (no test waits for real)."""
+    import itertools
+    import time
+    from types import SimpleNamespace
+
+    import assets.ingest as ingest
+
+    load_geography()
+    if kind == "csv":
+        path = drop_meldingen(meldingen_text(5000))
+    else:
+        path = handhaving_workbook()
+        drop("gemeente", "handhaving", path.read_bytes(), path.name)
+    ticks = itertools.count(step=1000)
+    monkeypatch.setattr(ingest, "time", SimpleNamespace(monotonic=lambda: next(ticks), time=time.time))
+
+    report = ingest_dataset("gemeente", path.name.split("-")[0])
+
+    assert [q.file for q in report.files_quarantined] == [path.name]
+    assert "took longer than 900 s" in report.files_quarantined[0].reason
+
+
 def _copy(path: Path, tmp_path: Path) -> Path:
     copy = tmp_path / path.name
     copy.write_bytes(path.read_bytes())
