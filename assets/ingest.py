@@ -907,12 +907,17 @@ def _structure_problem(
     needed = contract.source_columns()
     missing = [c.source for c in contract.columns if c.source and c.required and c.source.lower() not in lower]
     missing = sorted(set(missing))
+    # Only contract column names are repeated back: without its header row the first line is data, which may
+    # be personal (docs/security.md).
+    found = [h for h in prep.header if h.lower() in needed]
+    other = len(prep.header) - len(found)
     if missing:
         return FileProblem(
             reason=f"missing required column(s): {', '.join(missing)}",
             expected=expected,
-            fix="add the missing column(s) to the export; column names are matched case-insensitively",
-            details={"line": 1, "missing": missing, "found": prep.header},
+            fix="add the missing column(s) to the export (or the header line, if it is missing); column names "
+            "are matched case-insensitively",
+            details={"line": 1, "missing": missing, "found": found, "other_columns": other},
         )
     doubled = sorted({h for h in lower if h in needed and lower.count(h) > 1})
     if doubled:
@@ -920,7 +925,7 @@ def _structure_problem(
             reason=f"column(s) appear more than once in the header: {', '.join(doubled)}",
             expected=expected,
             fix="deliver each column once",
-            details={"line": 1, "found": prep.header},
+            details={"line": 1, "found": found, "other_columns": other},
         )
     if prep.records == 0:
         return FileProblem("file has a header but no data rows", expected, "deliver the export with its rows")

@@ -167,6 +167,25 @@ def test_the_reader_and_the_line_pass_must_agree_or_the_file_is_refused(
     assert leveringen() == {neighbour.name: (12, 0)} and loaded_lines(neighbour.name) == list(range(2, 14))
 
 
+# ---------------------------------------------------------------- 5. personal data in quarantine records
+
+
+def test_a_file_without_its_header_row_keeps_its_first_row_out_of_the_records(
+    home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    load_geography()
+    path = drop_meldingen(meldingen_text(20).split("\n", 1)[1])  # the first line is a melding, not the header
+
+    report = ingest_dataset("gemeente", "meldingen")
+
+    assert [q.file for q in report.files_quarantined] == [path.name]
+    reason = reason_json("gemeente", "meldingen", path.name)
+    assert reason["reason"].startswith("missing required column(s): ")
+    assert reason["details"]["found"] == [] and reason["details"]["other_columns"] == 10
+    no_secret_anywhere()
+    assert SECRET not in caplog.text
+
+
 # ---------------------------------------------------------------- 3. a wide header; 8. no line breaks
 
 
