@@ -11,12 +11,14 @@ path, without writing anything, is :func:`validate_file` (the partner-side check
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import json
 import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from assets.contracts import (
     AREA_DIGITS,
@@ -170,6 +172,7 @@ class IngestReport:
     files_already_ingested: list[str] = field(default_factory=list)
     files_quarantined: list[QuarantinedFile] = field(default_factory=list)
     files_waiting: list[str] = field(default_factory=list)
+    files_skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why): not files, or not readable
     waiting_for: list[str] = field(default_factory=list)
     rows_accepted: int = 0
     rows_rejected: int = 0
@@ -281,9 +284,9 @@ def _example(fmt: str) -> str:
 def parse_period(text: str, granularity: str) -> tuple[date, date] | None:
     """First day of the first and of the last month of a file-name period; None when unparseable."""
     m = {
-        "year": re.fullmatch(r"(\d{4})", text),
-        "month": re.fullmatch(r"(\d{4})(\d{2})", text),
-        "quarter": re.fullmatch(r"(\d{4})[Qq]([1-4])", text),
+        "year": re.fullmatch(r"([0-9]{4})", text),
+        "month": re.fullmatch(r"([0-9]{4})([0-9]{2})", text),
+        "quarter": re.fullmatch(r"([0-9]{4})[Qq]([1-4])", text),
     }[granularity]
     if not m:
         return None
@@ -417,7 +420,7 @@ def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int, limit
     sha = hashlib.sha256()
     st = path.stat()
     prep = _Prepared(path=path, sha256="", staged=staged, stat=(st.st_size, st.st_mtime), index=index)
-    with path.open("rb") as src:
+    with _open_file(path) as src:
         head = src.read(4)
     prep.problem = _magic_problem(head, contract)
     in_quote = False
@@ -428,7 +431,7 @@ def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int, limit
     header_line: str | None = None
     max_bytes = limits.max_line_bytes
     deadline = time.monotonic() + limits.max_file_seconds
-    with path.open("rb") as src, staged.open("w", encoding="utf-8", newline="\n") as dst:
+    with _open_file(path) as src, staged.open("w", encoding="utf-8", newline="\n") as dst:
         line_no = 0
         while raw := src.readline(max_bytes + 1):
             line_no += 1
@@ -546,24 +549,35 @@ def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int, limit
     return prep
 
 
+def _open_file(path: Path) -> BinaryIO:
+    """Open a landing file for reading without following a symbolic link: one swapped in after the listing
+    fails (ELOOP) instead of being read. Only regular files are read (a FIFO would block: O_NONBLOCK)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _hash_file(path: Path) -> str:
     sha = hashlib.sha256()
-    with path.open("rb") as src:
+    with _open_file(path) as src:
         for block in iter(lambda: src.read(1 << 20), b""):
             sha.update(block)
     return sha.hexdigest()
 
 
-def _failed_prep(path: Path, contract: Contract, staged: Path, index: int, exc: Exception) -> _Prepared:
-    """The result of a reading pass that raised: the file is refused with the kind of error only."""
-    st = path.stat()
+def _failed_prep(path: Path, staged: Path, index: int) -> _Prepared:
+    """A file that is refused without its reading pass: only hashed (for the record), never decoded."""
+    st = path.lstat()
     try:
         sha = _hash_file(path)
-    except OSError:
+    except OSError:  # unreadable (permissions), or swapped for a link meanwhile
         sha = ""
-    prep = _Prepared(path=path, sha256=sha, staged=staged, stat=(st.st_size, st.st_mtime), index=index)
-    prep.problem = _unreadable(contract, "the reading pass failed on it", exc)
-    return prep
+    return _Prepared(path=path, sha256=sha, staged=staged, stat=(st.st_size, st.st_mtime), index=index)
 
 
 def _xlsx_magic_problem(path: Path, head: bytes, contract: Contract) -> FileProblem | None:
@@ -600,7 +614,7 @@ def _is_encrypted_workbook(path: Path) -> bool:
     """An encrypted .xlsx is an OLE compound file with a stream named ``EncryptedPackage`` (UTF-16 name)."""
     name = "EncryptedPackage".encode("utf-16-le")
     tail = b""
-    with path.open("rb") as src:
+    with _open_file(path) as src:
         for block in iter(lambda: src.read(1 << 20), b""):
             if name in tail + block:
                 return True
@@ -624,7 +638,7 @@ def _xlsx_package_problem(path: Path, contract: Contract, limits: FileLimits) ->
     """
     import zipfile
 
-    with zipfile.ZipFile(path) as package:
+    with _open_file(path) as raw, zipfile.ZipFile(raw) as package:
         parts = package.infolist()
         unpacked = sum(p.file_size for p in parts)
         if unpacked > limits.max_xlsx_mb * 2**20:
@@ -759,7 +773,7 @@ def _prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int, limi
     spec = contract.file
     st = path.stat()
     prep = _Prepared(path=path, sha256=_hash_file(path), staged=staged, stat=(st.st_size, st.st_mtime), index=index)
-    with path.open("rb") as src:
+    with _open_file(path) as src:
         head = src.read(8)
     prep.problem = _xlsx_magic_problem(path, head, contract)
     if prep.problem:
@@ -767,14 +781,18 @@ def _prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int, limi
     wanted = (spec.header_contains or "").strip().lower()
     header_line: str | None = None
     deadline = time.monotonic() + limits.max_file_seconds
+    source = None
     try:
         from openpyxl import load_workbook
 
         prep.problem = _xlsx_package_problem(path, contract, limits)
         if prep.problem:
             return prep
-        wb = load_workbook(path, read_only=True, data_only=True)
+        source = _open_file(path)
+        wb = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types on damaged workbooks (BadZipFile, KeyError, ...)
+        if source is not None:
+            source.close()
         prep.problem = _damaged_workbook(contract, exc)
         return prep
     try:
@@ -832,6 +850,7 @@ def _prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int, limi
         return prep
     finally:
         wb.close()
+        source.close()  # openpyxl does not close a file object it was given
     if header_line is None and seen_rows:
         required = sorted({c.source for c in contract.columns if c.source and c.required})
         prep.problem = FileProblem(
@@ -1457,7 +1476,7 @@ def _file_level_checks(
 
 def _name_and_period(contract: Contract, name: str) -> tuple[dict[str, str] | None, FileProblem | None]:
     spec = contract.file
-    m = spec.name_pattern.match(name)
+    m = spec.name_pattern.fullmatch(name)  # not .match: '$' also matches before a trailing newline
     if not m:
         return None, FileProblem(
             reason=f"file name {name!r} does not match the agreed pattern",
@@ -1797,64 +1816,186 @@ def _archive(path: Path, dest: Path) -> None:
         path.unlink()
     else:
         shutil.move(str(path), str(dest))
-    with suppress(FileNotFoundError):
+    with suppress(OSError):
         path.with_name(path.name + ".complete").unlink()
 
 
+MAX_NAME_BYTES = 200  # longer names are refused: '<name>.complete', '.reason.json' and archive names must fit in 255
+
+
+def _display_name(name: str) -> str:
+    """A file name as text for records and logs: bytes that are not UTF-8 and control characters escaped."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _stored_name(name: str) -> str:
+    """The name a refused file gets in quarantine: its own, unless that is too long or not plain text."""
+    shown = _display_name(name)
+    if shown == name and len(name.encode()) <= MAX_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return shown.encode()[:150].decode("utf-8", "ignore") + "~" + digest
+
+
 def _quarantine(
-    con: duckdb.DuckDBPyConnection, s: Settings, contract: Contract, prep: _Prepared, problem: FileProblem
-) -> QuarantinedFile:
-    """Move a bad file to quarantine with its reason.json and record it in meta.quarantaine."""
+    s: Settings, contract: Contract, prep: _Prepared, problem: FileProblem
+) -> tuple[QuarantinedFile, list[Any]]:
+    """Move a bad file to quarantine with its reason.json; returns its row for meta.quarantaine.
+
+    A symbolic link is moved as the link: its target is never touched. A name that is too long or not
+    plain text is stored under a shortened name (the record keeps the delivered name)."""
     folder = s.quarantine / contract.partner / contract.dataset
     folder.mkdir(parents=True, exist_ok=True)
-    dest = folder / prep.path.name
+    stored = _stored_name(prep.path.name)
+    dest = folder / stored
+    name = _display_name(prep.path.name)
     now = _now_utc()
     reason = {
         "dataset": contract.name,
-        "file": prep.path.name,
-        "sha256": prep.sha256,
+        "file": name,
+        "sha256": prep.sha256 or None,
         "reason": problem.reason,
         "details": problem.details,
         "expected": problem.expected,
         "how_to_fix": problem.fix,
         "quarantined_at": now.isoformat() + "Z",
     }
-    reason_path = folder / f"{prep.path.name}.reason.json"
+    if stored != prep.path.name:
+        reason["stored_as"] = stored
+    reason_path = folder / f"{stored}.reason.json"
     tmp = reason_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(reason, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, reason_path)
     shutil.move(str(prep.path), str(dest))
-    with suppress(FileNotFoundError):
+    with suppress(OSError):
         prep.path.with_name(prep.path.name + ".complete").unlink()
     details = json.dumps({k: reason[k] for k in ("details", "expected", "how_to_fix")}, ensure_ascii=False, default=str)
     rel = _relative(dest, s.home)
-    con.execute(
-        "INSERT INTO meta.quarantaine VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        [contract.partner, contract.dataset, prep.path.name, prep.sha256, problem.reason, details, now, rel],
+    record = [contract.partner, contract.dataset, name, prep.sha256 or None, problem.reason, details, now, rel]
+    return QuarantinedFile(file=name, reason=problem.reason, path=rel), record
+
+
+LOGGED_FILES = 20  # quarantined files logged one by one per dataset and run; the rest in one line
+
+
+@dataclass
+class _Refusals:
+    """The files one ingest run quarantines: each moved at once, recorded in ``meta.quarantaine`` in bulk (an
+    INSERT per file cost 1.6 ms) and logged one by one for the first few only (50,000 junk files made 50,000
+    Dagster events, which took longer than the ingest itself)."""
+
+    con: duckdb.DuckDBPyConnection
+    s: Settings
+    contract: Contract
+    report: IngestReport
+    log: logging.Logger | logging.LoggerAdapter[Any]
+    pending: list[list[Any]] = field(default_factory=list)
+
+    def refuse(self, prep: _Prepared, problem: FileProblem) -> None:
+        quarantined, record = _quarantine(self.s, self.contract, prep, problem)
+        self.pending.append(record)
+        self.report.files_quarantined.append(quarantined)
+        if len(self.report.files_quarantined) <= LOGGED_FILES:
+            self.log.warning("%s: quarantined: %s", quarantined.file, problem.reason)
+
+    def record(self) -> None:
+        """Write the pending rows of ``meta.quarantaine`` (one column list per field, unnested)."""
+        if not self.pending:
+            return
+        columns = [list(c) for c in zip(*self.pending, strict=True)]
+        unnest = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
+        self.con.execute(f"INSERT INTO meta.quarantaine SELECT * FROM (SELECT {unnest})", columns)
+        self.pending.clear()
+
+
+def _name_problem(contract: Contract, name: str, today: date) -> FileProblem | None:
+    """The checks on a file's name alone (length, pattern, period), done before its bytes are read: a name
+    that fails is refused even when its bytes were delivered before under a good name."""
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if _display_name(name) != name or size > MAX_NAME_BYTES:
+        shown = _display_name(name)
+        what = f"is {size} bytes long, more than {MAX_NAME_BYTES}" if size > MAX_NAME_BYTES else "is not plain text"
+        return FileProblem(
+            reason=f"file name {shown[:60]!r}... {what}" if len(shown) > 60 else f"file name {shown!r} {what}",
+            expected=f"a name like {contract.file.name_example}",
+            fix=f"rename the file, e.g. {contract.file.name_example}",
+            details={"name_bytes": size},
+        )
+    groups, problem = _name_and_period(contract, name)
+    if problem or groups is None:
+        return problem
+    period = groups.get(contract.period.group, "")
+    return _period_problem(contract, period, parse_period(period, contract.period.granularity), today)
+
+
+def _symlink_problem(s: Settings, path: Path) -> FileProblem:
+    rel = _relative(path, s.home)
+    return FileProblem(
+        reason=f"{_display_name(rel)} is a symbolic link, not a delivered file; links are never followed",
+        expected="the file itself in the landing folder",
+        fix="copy the file itself into the landing folder, not a link to it",
     )
-    return QuarantinedFile(file=prep.path.name, reason=problem.reason, path=rel)
 
 
-def settled_files(folder: Path, settle_seconds: int) -> tuple[list[Path], list[str]]:
+class Landing(NamedTuple):
+    """What :func:`settled_files` found in a landing folder."""
+
+    ready: list[Path]  # settled regular files, and symbolic links (quarantined as such, never followed)
+    waiting: list[str]  # still being written
+    skipped: list[tuple[str, str]]  # (name, why): folders and other entries that are not files, left in place
+
+
+def settled_files(folder: Path, settle_seconds: int) -> Landing:
     """Files safe to read (unchanged for ``settle_seconds`` or marked ``<name>.complete``), and the rest.
 
-    Hidden files and ``~$`` lock files are partial uploads or editor files, not deliveries.
+    Hidden files and ``~$`` lock files are partial uploads or editor files, not deliveries. Nothing here
+    follows a symbolic link (``lstat``): a link is listed as ready, for ingest to quarantine the link itself.
+    A name too long for its ``.complete`` marker, or an entry that vanishes meanwhile, never raises.
     """
-    if not folder.is_dir():
-        return [], []
+    if folder.is_symlink() or not folder.is_dir():
+        return Landing([], [], [])
     now = time.time()
     ready: list[tuple[str, float, Path]] = []
     waiting: list[str] = []
-    for path in folder.iterdir():
-        if not path.is_file() or path.name.startswith((".", "~$")) or path.name.endswith(".complete"):
-            continue
-        mtime = path.stat().st_mtime
-        marked = path.with_name(path.name + ".complete").exists()
-        if marked or now - mtime >= settle_seconds:
-            ready.append((path.name, mtime, path))
-        else:
-            waiting.append(path.name)
-    return [p for _, _, p in sorted(ready, key=lambda t: (t[0], t[1]))], sorted(waiting)
+    skipped: list[tuple[str, str]] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith((".", "~$")) or name.endswith(".complete"):
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+                marked = _has_marker(folder / name)
+            except OSError:  # removed meanwhile
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                skipped.append((name, "a folder, not a file: deliver files directly in the dataset folder"))
+            elif not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+                skipped.append((name, "not a regular file (a pipe, socket or device)"))
+            elif stat.S_ISLNK(st.st_mode) or marked or now - st.st_mtime >= settle_seconds:
+                ready.append((name, st.st_mtime, folder / name))
+            else:
+                waiting.append(name)
+    return Landing([p for _, _, p in sorted(ready, key=lambda t: (t[0], t[1]))], sorted(waiting), sorted(skipped))
+
+
+def _has_marker(path: Path) -> bool:
+    """Whether ``<name>.complete`` exists (a name near the length limit cannot have one)."""
+    try:
+        return os.path.lexists(path.with_name(path.name + ".complete"))
+    except (OSError, ValueError):
+        return False
+
+
+def linked_landing_folder(s: Settings, partner: str, dataset: str) -> str | None:
+    """Why ``landing/<partner>/<dataset>/`` must not be read: its folder or the partner's is a symbolic link
+    (an upload account could aim it at the archive, releases or another partner's folder). None when fine."""
+    for folder in (s.landing / partner, s.landing / partner / dataset):
+        if folder.is_symlink():
+            rel = folder.relative_to(s.home).as_posix()
+            return f"{rel} is a symbolic link; links are never followed, so nothing in it is read"
+    return None
 
 
 def _available_refs(con: duckdb.DuckDBPyConnection, contract: Contract) -> set[str]:
@@ -1890,6 +2031,7 @@ def _flush(
     batch: _Batch,
     report: IngestReport,
     log: logging.Logger | logging.LoggerAdapter[Any],
+    refusals: _Refusals,
 ) -> None:
     """Validate a batch, quarantine its bad files, load the good ones in one transaction, then archive."""
     import duckdb
@@ -1905,16 +2047,16 @@ def _flush(
             for prep, out in items:
                 single = _Batch()
                 single.add(prep, out)
-                _flush(con, s, contract, single, report, log)
+                _flush(con, s, contract, single, report, log, refusals)
             return
         batch.items[0][1].problem = _unreadable(contract, "the reader (DuckDB) failed on it", exc)
     good: list[tuple[_Prepared, _Outcome, str]] = []
     for prep, out in batch.items:
         if out.problem:
-            report.files_quarantined.append(_quarantine(con, s, contract, prep, out.problem))
-            log.warning("%s: quarantined: %s", prep.path.name, out.problem.reason)
+            refusals.refuse(prep, out.problem)
         else:
             good.append((prep, out, _relative(_archive_path(s, contract, prep), s.home)))
+    refusals.record()
     leveringen = _load_batch(con, contract, good) if good else []
     if good:
         pause_point("ingest")  # fault tests only: committed, not yet archived (the next run archives it)
@@ -1970,38 +2112,75 @@ def _ingest_files(
         ).fetchall()
     )
     batch = _Batch()
+    refusals = _Refusals(con, s, contract, report, log)
     with tempfile.TemporaryDirectory(prefix="wijkbeeld-ingest-") as tmp:
-        for index, path in enumerate(ready):
-            try:
-                prep = _prepare(path, contract, Path(tmp) / f"{index}.csv", index, s.limits)
-            except Exception as exc:  # a file that breaks the reading pass is refused; the night goes on
-                prep = _failed_prep(path, contract, Path(tmp) / f"{index}.csv", index, exc)
-            try:
-                st = path.stat()
-            except FileNotFoundError:
-                log.warning("%s: removed from landing while being read", path.name)
-                continue
-            if (st.st_size, st.st_mtime) != prep.stat or prep.sha256 in seen:
-                why = "changed while being read" if prep.sha256 not in seen else "same content as another file"
-                log.warning("%s: %s; left in landing for the next run", path.name, why)
-                report.files_waiting.append(path.name)
-                continue
-            known = known_shas.get(prep.sha256)
-            if known is not None:
-                _archive(path, _archive_path(s, contract, prep))
-                report.files_already_ingested.append(path.name)
-                log.info("%s: already ingested (levering %s); landing copy archived", path.name, known)
-                continue
-            seen.add(prep.sha256)
-            out = _precheck(con, contract, prep, refs, today)
-            if out.problem:
-                report.files_quarantined.append(_quarantine(con, s, contract, prep, out.problem))
-                log.warning("%s: quarantined: %s", path.name, out.problem.reason)
-                continue
-            if not batch.fits(prep):
-                _flush(con, s, contract, batch, report, log)
-            batch.add(prep, out)
-        _flush(con, s, contract, batch, report, log)
+        try:
+            for index, path in enumerate(ready):
+                prep = _ready_file(s, contract, path, Path(tmp) / f"{index}.csv", index, refusals)
+                if prep is None:
+                    continue
+                try:
+                    st = path.lstat()
+                except FileNotFoundError:
+                    log.warning("%s: removed from landing while being read", _display_name(path.name))
+                    continue
+                if (st.st_size, st.st_mtime) != prep.stat or prep.sha256 in seen:
+                    why = "changed while being read" if prep.sha256 not in seen else "same content as another file"
+                    log.warning("%s: %s; left in landing for the next run", path.name, why)
+                    report.files_waiting.append(path.name)
+                    continue
+                known = known_shas.get(prep.sha256)
+                if known is not None:
+                    _archive(path, _archive_path(s, contract, prep))
+                    report.files_already_ingested.append(path.name)
+                    log.info("%s: already ingested (levering %s); landing copy archived", path.name, known)
+                    continue
+                seen.add(prep.sha256)
+                out = _precheck(con, contract, prep, refs, today)
+                if out.problem:
+                    refusals.refuse(prep, out.problem)
+                    continue
+                if not batch.fits(prep):
+                    _flush(con, s, contract, batch, report, log, refusals)
+                batch.add(prep, out)
+            _flush(con, s, contract, batch, report, log, refusals)
+        finally:
+            refusals.record()  # a file moved to quarantine is recorded, whatever happens next
+    if len(report.files_quarantined) > LOGGED_FILES:
+        log.warning(
+            "%s: %d more file(s) quarantined (%d in all this run; see meta.quarantaine and quarantine/%s/)",
+            contract.name,
+            len(report.files_quarantined) - LOGGED_FILES,
+            len(report.files_quarantined),
+            contract.name,
+        )
+
+
+def _ready_file(
+    s: Settings, contract: Contract, path: Path, staged: Path, index: int, refusals: _Refusals
+) -> _Prepared | None:
+    """The reading pass of one landing file; None when the file was refused before it (a symbolic link, a bad
+    name: junk is hashed for the record, never decoded) or is gone. A file that breaks the pass is refused
+    with the kind of error; the night goes on."""
+    try:
+        if path.is_symlink():
+            refusals.refuse(_Prepared(path, "", staged), _symlink_problem(s, path))
+            return None
+        problem = _name_problem(contract, path.name, _now_utc().date())
+        if problem:
+            refusals.refuse(_failed_prep(path, staged, index), problem)
+            return None
+        try:
+            return _prepare(path, contract, staged, index, s.limits)
+        except Exception as exc:
+            if not os.path.lexists(path):
+                raise FileNotFoundError(path) from exc
+            prep = _failed_prep(path, staged, index)
+            prep.problem = _unreadable(contract, "the reading pass failed on it", exc)
+            return prep
+    except FileNotFoundError:
+        refusals.log.warning("%s: removed from landing while being read", _display_name(path.name))
+        return None
 
 
 def _last_delivery(con: duckdb.DuckDBPyConnection, contract: Contract) -> str | None:
@@ -2025,7 +2204,16 @@ def ingest_dataset(
     log = log or LOG
     contract = load_contract(partner, dataset)
     report = IngestReport(partner=partner, dataset=dataset)
-    ready, report.files_waiting = settled_files(s.landing / partner / dataset, s.settle_seconds)
+    linked = linked_landing_folder(s, partner, dataset)
+    if linked:
+        report.files_skipped.append((f"{partner}/{dataset}", linked))
+        ready: list[Path] = []
+    else:
+        ready, report.files_waiting, report.files_skipped = settled_files(
+            s.landing / partner / dataset, s.settle_seconds
+        )
+    for name, why in report.files_skipped[:LOGGED_FILES]:
+        log.warning("%s: skipped, left in landing: %s", _display_name(name), why)
     for name in report.files_waiting:
         log.info(
             "%s: not settled yet (changed < %ss ago, no .complete marker); left in landing",
@@ -2144,6 +2332,7 @@ def validate_file(path: Path, dataset: str | None = None) -> Verdict:
         return Verdict(file=path.name, dataset=None, sha256=None, accepted=False, reasons=[reason])
     if not path.is_file():
         return Verdict(path.name, contract.name, None, False, reasons=[f"not a file: {path}"])
+    path = path.resolve()  # on the partner's own machine a link to the file is fine (ingest never follows one)
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     notes: list[str] = []

@@ -423,6 +423,217 @@ def test_a_file_that_takes_too_long_is_refused(home: Path, monkeypatch: pytest.M
     assert "took longer than 900 s" in report.files_quarantined[0].reason
 
 
+# ---------------------------------------------------------------- 2. long names; 10. names, folders, junk
+
+
+def misdrijven_text() -> str:
+    from tests.test_ingest import fixture_text
+
+    return fixture_text("politie", "misdrijven")
+
+
+def test_names_too_long_for_their_marker_reason_or_archive_name_do_not_stop_the_run(home: Path) -> None:
+    from assets.ingest import settled_files
+
+    load_geography()
+    folder = settings().landing / "politie" / "misdrijven"
+    long_names = [f"misdrijven-202407-{'x' * (n - 22)}.csv" for n in (240, 244, 247, 255)]
+    for name in long_names:
+        drop("politie", "misdrijven", "junk", name)
+    corporatie = f"corporatie-{'a' * 210}-2024Q3.xlsx"  # matches the pattern, 233 bytes
+    drop("corporatie", "signalen", b"junk", corporatie)
+    good = drop("politie", "misdrijven", misdrijven_text())
+
+    assert len(settled_files(folder, 0).ready) == 5
+    report = ingest_dataset("politie", "misdrijven")
+
+    assert report.files_ingested == [good.name]
+    assert sorted(q.file for q in report.files_quarantined) == sorted(long_names)
+    for q in report.files_quarantined:
+        stored = settings().home / q.path
+        assert stored.is_file() and len(stored.name.encode()) <= 200
+        assert _json(stored.with_name(stored.name + ".reason.json"))["file"] == q.file
+        assert "bytes long, more than 200" in q.reason
+    (refused,) = ingest_dataset("corporatie", "signalen").files_quarantined
+    assert refused.reason.endswith("is 233 bytes long, more than 200")
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("misdrijven-202407.csv\n", "is not plain text"),
+        ("misdrijven-٢٠٢٤٠٧.csv", "does not match the agreed pattern"),  # Arabic-Indic digits: int() reads them
+        ("misdrijven-202407.csv ", "does not match the agreed pattern"),
+    ],
+)
+def test_a_name_must_match_the_pattern_exactly_and_in_ascii_digits(home: Path, name: str, why: str) -> None:
+    from assets.contracts import contract_for_name
+
+    load_geography()
+    drop("politie", "misdrijven", misdrijven_text(), name)
+
+    report = ingest_dataset("politie", "misdrijven")
+
+    assert not report.files_ingested and len(report.files_quarantined) == 1
+    assert why in report.files_quarantined[0].reason
+    assert contract_for_name(name) is None
+
+
+def test_bytes_already_delivered_under_another_name_still_need_a_good_name(home: Path) -> None:
+    load_geography()
+    drop("politie", "misdrijven", misdrijven_text())
+    assert ingest_dataset("politie", "misdrijven").files_ingested == ["misdrijven-202407.csv"]
+    drop("politie", "misdrijven", misdrijven_text(), "gestolen.csv")
+
+    report = ingest_dataset("politie", "misdrijven")
+
+    assert not report.files_already_ingested and [q.file for q in report.files_quarantined] == ["gestolen.csv"]
+    assert not any("gestolen" in p.name for p in (settings().archive / "politie" / "misdrijven").iterdir())
+
+
+def test_a_folder_named_like_a_data_file_is_reported_not_skipped_silently(home: Path) -> None:
+    from assets.partners import report_metadata
+
+    load_geography()
+    (settings().landing / "politie" / "misdrijven" / "misdrijven-202406.csv").mkdir(parents=True)
+    drop("politie", "misdrijven", misdrijven_text())
+
+    report = ingest_dataset("politie", "misdrijven")
+
+    assert report.files_ingested == ["misdrijven-202407.csv"]
+    assert report.files_skipped == [("misdrijven-202406.csv", report.files_skipped[0][1])]
+    assert "a folder, not a file" in report.files_skipped[0][1]
+    assert report_metadata(report)["files_skipped"] == 1
+
+
+def test_fifty_thousand_junk_files_cost_little_each_and_log_one_line(
+    home: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 50,000 of the issue, scaled down: junk is refused on its name (never decoded), logged in one line."""
+    import logging
+
+    import assets.ingest as ingest
+    from assets.partners import report_metadata
+
+    load_geography()
+    folder = settings().landing / "politie" / "misdrijven"
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(300):
+        (folder / f"rommel-{n:05d}.txt").write_text("junk")
+    drop("politie", "misdrijven", misdrijven_text())
+    decoded = []
+    real = ingest._prepare
+    monkeypatch.setattr(ingest, "_prepare", lambda path, *a: decoded.append(path.name) or real(path, *a))
+
+    with caplog.at_level(logging.INFO, logger="wijkbeeld.ingest"):
+        report = ingest_dataset("politie", "misdrijven")
+
+    assert report.files_ingested == ["misdrijven-202407.csv"] and len(report.files_quarantined) == 300
+    assert decoded == ["misdrijven-202407.csv"]
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == ingest.LOGGED_FILES + 1 and "280 more file(s) quarantined" in warnings[-1].getMessage()
+    meta = report_metadata(report)
+    assert meta["files_quarantined"] == 300 and len(meta["quarantine"].value) == 100
+    assert rows("SELECT count(*) FROM meta.quarantaine") == [(300,)]
+
+
+# ---------------------------------------------------------------- 6. symbolic links are never followed
+
+
+def test_a_link_to_a_file_is_quarantined_as_a_link_and_its_target_never_read(home: Path, tmp_path: Path) -> None:
+    load_geography()
+    secret = tmp_path / "elders" / "misdrijven-202407.csv"
+    secret.parent.mkdir()
+    secret.write_text(misdrijven_text())
+    folder = settings().landing / "politie" / "misdrijven"
+    folder.mkdir(parents=True)
+    (folder / "misdrijven-202406.csv").symlink_to(secret)
+
+    report = ingest_dataset("politie", "misdrijven")
+
+    (q,) = report.files_quarantined
+    assert "is a symbolic link" in q.reason and not report.files_ingested
+    moved = settings().home / q.path
+    assert moved.is_symlink() and secret.read_text() == misdrijven_text()  # the link moved, not its target
+    assert rows("SELECT count(*) FROM raw.raw_politie__misdrijven") == [(0,)]
+    assert _json(moved.with_name(moved.name + ".reason.json"))["sha256"] is None
+
+
+@pytest.mark.parametrize("linked", ["dataset", "partner"])
+def test_a_linked_landing_folder_is_never_read_nor_emptied(home: Path, tmp_path: Path, linked: str) -> None:
+    """An upload account aimed landing/politie/misdrijven at another folder: every file there went to quarantine."""
+    load_geography()
+    elsewhere = tmp_path / "andere-partner"
+    target = elsewhere / "misdrijven" if linked == "partner" else elsewhere
+    target.mkdir(parents=True)
+    (target / "misdrijven-202407.csv").write_text(misdrijven_text())
+    (target / "rommel.txt").write_text("x")
+    landing = settings().landing
+    landing.mkdir(parents=True, exist_ok=True)
+    if linked == "partner":
+        (landing / "politie").symlink_to(elsewhere)
+    else:
+        (landing / "politie").mkdir()
+        (landing / "politie" / "misdrijven").symlink_to(elsewhere)
+
+    report = ingest_dataset("politie", "misdrijven")
+
+    assert not report.files_ingested and not report.files_quarantined
+    assert report.files_skipped and "symbolic link" in report.files_skipped[0][1]
+    assert sorted(p.name for p in target.iterdir()) == ["misdrijven-202407.csv", "rommel.txt"]
+
+
+def test_a_file_swapped_for_a_link_after_the_listing_is_not_opened(tmp_path: Path) -> None:
+    from assets.ingest import _open_file
+
+    target = tmp_path / "target.csv"
+    target.write_text("x")
+    (tmp_path / "link.csv").symlink_to(target)
+    with pytest.raises(OSError):
+        _open_file(tmp_path / "link.csv")
+
+
+# ---------------------------------------------------------------- 11. the landing sensor
+
+
+def test_the_landing_sensor_starts_one_run_per_set_of_settled_files(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from dagster import DagsterInstance, RunRequest, SkipReason, build_sensor_context
+
+    from orchestration.sensors import landing_sensor
+
+    monkeypatch.setenv("WIJKBEELD_SETTLE_SECONDS", "30")
+    s = settings().ensure()
+    folder = s.landing / "politie" / "misdrijven"
+    with DagsterInstance.ephemeral() as instance:
+
+        def tick(cursor: str | None = None):
+            context = build_sensor_context(instance=instance, cursor=cursor)
+            return landing_sensor(context), context.cursor
+
+        assert isinstance(tick()[0], SkipReason)
+        fresh = drop("politie", "misdrijven", misdrijven_text())
+        (folder / "misdrijven-202406.csv").mkdir()  # hostile entries never stop a tick
+        (folder / f"misdrijven-{'x' * 240}.csv").write_text("x")
+        result, cursor = tick()
+        assert isinstance(result, SkipReason) and result.skip_message == "No settled files in landing"  # unsettled
+
+        fresh.with_name(fresh.name + ".complete").write_text("")
+        (folder / "misdrijven-202405.csv").symlink_to(s.home / "nowhere")  # dangling: ready to be quarantined
+        first, cursor = tick()
+        assert isinstance(first, RunRequest) and first.tags["files"] == "2"  # the file and the (unread) link
+        assert cursor == first.run_key
+        again, _ = tick(cursor)
+        assert isinstance(again, SkipReason) and again.skip_message == "These files already started a run"
+
+        os.utime(fresh, (fresh.stat().st_atime, fresh.stat().st_mtime + 5))  # delivered again
+        second, cursor2 = tick(cursor)
+        assert isinstance(second, RunRequest) and second.run_key != first.run_key and cursor2 == second.run_key
+
+
 def _copy(path: Path, tmp_path: Path) -> Path:
     copy = tmp_path / path.name
     copy.write_bytes(path.read_bytes())
