@@ -1063,6 +1063,10 @@ def _column_sql(col: ColumnSpec, s: str, n: str, decimal: str, excel: bool = Fal
         value = f"left(sha256({_lit(PSEUDONYM_SALT)} || {n}), 32)"
     elif col.type == "text":
         value = n
+        # Text that a spreadsheet would run as a formula (=HYPERLINK(...), +cmd|...) never reaches a table BI
+        # users export to Excel; a plain number or a lone '-' is harmless.
+        formula = f"regexp_matches({n}, '^[=+@-]') AND NOT regexp_full_match({n}, '[+-]?[0-9.,]*')"
+        checks.append((formula, "text starts with '=', '+', '-' or '@' (a spreadsheet would run it as a formula)"))
     elif col.type == "integer":
         value = f"CASE WHEN regexp_full_match({n}, '[+-]?[0-9]+') THEN TRY_CAST({n} AS {col.sql_type}) END"
         checks.append((f"{val} IS NULL", "not an integer"))
@@ -1716,10 +1720,11 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
-def limit_duckdb_memory(con: duckdb.DuckDBPyConnection, s: Settings) -> None:
-    """Cap DuckDB's buffer memory and let it spill to the warehouse folder (national-scale ingest stays bounded)."""
+def limit_duckdb_memory(con: duckdb.DuckDBPyConnection, s: Settings, spill: Path | None = None) -> None:
+    """Cap DuckDB's buffer memory and let it spill to the warehouse folder (national-scale ingest stays bounded),
+    or to ``spill`` (the partner-side check, which writes nothing in the data home)."""
     con.execute(f"SET memory_limit = {_lit(s.duckdb_memory_limit)}")
-    con.execute(f"SET temp_directory = {_lit(str(s.warehouse.parent / 'spill'))}")
+    con.execute(f"SET temp_directory = {_lit(str(spill or s.warehouse.parent / 'spill'))}")
 
 
 @contextmanager
@@ -2333,17 +2338,27 @@ def validate_file(path: Path, dataset: str | None = None) -> Verdict:
     if not path.is_file():
         return Verdict(path.name, contract.name, None, False, reasons=[f"not a file: {path}"])
     path = path.resolve()  # on the partner's own machine a link to the file is fine (ingest never follows one)
+    s = load_settings()
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     notes: list[str] = []
     try:
         _attach_references(con, notes)
         with tempfile.TemporaryDirectory(prefix="wijkbeeld-validate-") as tmp:
-            prep = _prepare(path, contract, Path(tmp) / "staged.csv")
+            limit_duckdb_memory(con, s, Path(tmp) / "spill")  # the same cap as ingest
+            staged = Path(tmp) / "staged.csv"
+            try:
+                prep = _prepare(path, contract, staged, 0, s.limits)
+            except Exception as exc:  # the verdict ingest would give, not a traceback
+                prep = _failed_prep(path, staged, 0)
+                prep.problem = _unreadable(contract, "the reading pass failed on it", exc)
             refs = _available_refs(con, contract)
             out = _precheck(con, contract, prep, refs, _now_utc().date())
             if out.problem is None:
-                _evaluate_batch(con, contract, [(prep, out)], refs, _now_utc().date(), load_settings().limits)
+                try:
+                    _evaluate_batch(con, contract, [(prep, out)], refs, _now_utc().date(), s.limits)
+                except (duckdb.InvalidInputException, duckdb.DataError, duckdb.OutOfMemoryException) as exc:
+                    out.problem = _unreadable(contract, "the reader (DuckDB) failed on it", exc)
             known = _known_delivery(con, contract, prep.sha256) if _has_meta(con) else None
             if known is not None:
                 notes.append(f"this exact file was already ingested (levering {known}): ingest changes nothing")

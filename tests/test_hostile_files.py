@@ -537,6 +537,45 @@ def test_fifty_thousand_junk_files_cost_little_each_and_log_one_line(
     assert rows("SELECT count(*) FROM meta.quarantaine") == [(300,)]
 
 
+def test_formula_like_text_is_rejected_before_it_reaches_a_table_users_export_to_excel(home: Path) -> None:
+    load_geography()
+    lines = misdrijven_text().rstrip("\n").split("\n")
+    formula = '=HYPERLINK("http://example.invalid/x","klik")'
+    lines[5] = ";".join([lines[5].split(";")[0], formula, *lines[5].split(";")[2:]])
+    lines[6] = ";".join([lines[6].split(";")[0], "@SUM(A1)", *lines[6].split(";")[2:]])
+    drop("politie", "misdrijven", "\n".join(lines) + "\n")  # 2 of 40 rows: the file loads
+
+    report = ingest_dataset("politie", "misdrijven")
+
+    assert report.files_ingested == ["misdrijven-202407.csv"] and report.rows_rejected == 2
+    got = rows("SELECT regel, kolom, reden FROM meta.afgewezen_rijen ORDER BY regel")
+    assert [(r[0], r[1]) for r in got] == [(6, "SoortMisdrijf"), (7, "SoortMisdrijf")]
+    assert all("formula" in r[2] for r in got)
+    assert rows("SELECT count(*) FROM raw.raw_politie__misdrijven WHERE regexp_matches(soort_misdrijf, '^[=@]')") == [
+        (0,)
+    ]
+
+
+def test_validate_uses_the_duckdb_memory_cap(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assets.ingest as ingest
+
+    monkeypatch.setenv("WIJKBEELD_DUCKDB_MEMORY_LIMIT", "123MB")
+    seen = []
+    real = ingest.limit_duckdb_memory
+
+    def spy(con, s, spill=None):
+        real(con, s, spill)
+        seen.append(con.execute("SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone())
+
+    monkeypatch.setattr(ingest, "limit_duckdb_memory", spy)
+    path = tmp_path / "misdrijven-202407.csv"
+    path.write_text(misdrijven_text())
+
+    assert validate_file(path).accepted
+    ((limit, spill),) = seen
+    assert limit.startswith("117.3 MiB") and "wijkbeeld-validate-" in spill
+
+
 # ---------------------------------------------------------------- 6. symbolic links are never followed
 
 
