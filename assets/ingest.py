@@ -36,7 +36,7 @@ from assets.contracts import (
     contract_for_name,
     load_contract,
 )
-from wijkbeeld.config import FileLimits, Settings, pause_point
+from wijkbeeld.config import PRIVATE_DIR_MODE, FileLimits, Settings, make_dir, pause_point
 from wijkbeeld.config import settings as load_settings
 
 if TYPE_CHECKING:
@@ -1816,7 +1816,7 @@ def _archive_path(s: Settings, contract: Contract, prep: _Prepared) -> Path:
 
 def _archive(path: Path, dest: Path) -> None:
     """Move an ingested original to the archive (healing: if it is already there, drop the copy)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(dest.parent, PRIVATE_DIR_MODE)
     if dest.exists():
         path.unlink()
     else:
@@ -1850,8 +1850,7 @@ def _quarantine(
 
     A symbolic link is moved as the link: its target is never touched. A name that is too long or not
     plain text is stored under a shortened name (the record keeps the delivered name)."""
-    folder = s.quarantine / contract.partner / contract.dataset
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_dir(s.quarantine / contract.partner / contract.dataset, PRIVATE_DIR_MODE)
     stored = _stored_name(prep.path.name)
     dest = folder / stored
     name = _display_name(prep.path.name)

@@ -18,8 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
-PRIVATE_DIR_MODE = 0o700  # archive, quarantine, warehouse, logs: may hold personal data or operational detail
+PRIVATE_DIR_MODE = 0o700  # archive, quarantine, warehouse, logs, dagster: personal data or operational detail
 PRIVATE_FILE_MODE = 0o600
+PUBLIC_DIR_MODE = 0o755  # the data home, landing (when the platform creates it), publish, releases, reports
 PAUSE_ENV = "WIJKBEELD_TEST_PAUSE_AT"
 
 
@@ -82,6 +83,7 @@ class Settings:
     webhook_timeout: float = 5.0
     duckdb_memory_limit: str = "2GB"
     limits: FileLimits = FileLimits()
+    dagster_home: Path | None = None  # $DAGSTER_HOME; None: <data home>/dagster
 
     @property
     def landing(self) -> Path:
@@ -120,26 +122,54 @@ class Settings:
         return self.home / "logs"
 
     @property
+    def dagster(self) -> Path:
+        """Dagster's run, event and check history (``$DAGSTER_HOME``, by default ``<data home>/dagster``)."""
+        return self.dagster_home or self.home / "dagster"
+
+    @property
     def private_dirs(self) -> tuple[Path, ...]:
         """Folders that are never world- or group-readable (see docs/security.md)."""
-        return (self.archive, self.quarantine, self.warehouse_dir, self.logs)
+        return (self.archive, self.quarantine, self.warehouse_dir, self.logs, self.dagster)
+
+    @property
+    def public_dirs(self) -> tuple[Path, ...]:
+        """Folders others read but only the platform writes: never group- or world-writable."""
+        return (self.home, self.publish, self.releases, self.reports)
 
     def ensure(self) -> Settings:
-        """Create the folders of the data home (idempotent); the private ones with mode 0700."""
-        for path in (
-            self.landing,
-            self.archive,
-            self.quarantine,
-            self.warehouse_dir,
-            self.releases,
-            self.reports,
-            self.logs,
-        ):
-            path.mkdir(parents=True, exist_ok=True)
+        """Create the folders of the data home (idempotent) with explicit modes, whatever the umask: the private
+        ones 0700, the others 0755. Existing private folders are set to 0700; write access for group and others
+        is taken from the public ones (a umask of 000 made them 0777)."""
+        make_dir(self.home, PUBLIC_DIR_MODE)
+        make_dir(self.landing, PUBLIC_DIR_MODE)  # only when the platform creates it: partners' access is set by hand
+        for path in (self.releases, self.reports):
+            make_dir(path, PUBLIC_DIR_MODE)
         for path in self.private_dirs:
+            make_dir(path, PRIVATE_DIR_MODE)
             if path.stat().st_mode & 0o777 != PRIVATE_DIR_MODE:
                 path.chmod(PRIVATE_DIR_MODE)
+        for path in self.public_dirs:
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o022:
+                path.chmod(mode & ~0o022)
         return self
+
+
+def make_dir(path: Path, mode: int) -> Path:
+    """Create ``path`` and its missing parents with exactly ``mode``, whatever the process umask (``mkdir``'s
+    mode is masked by it). A folder that exists already is left as it is."""
+    missing: list[Path] = []
+    folder = path
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode)
+        except FileExistsError:  # created meanwhile by another process: its mode is its creator's
+            continue
+        folder.chmod(mode)
+    return path
 
 
 def _memory_env(name: str, default: str) -> str:
@@ -170,6 +200,7 @@ def settings() -> Settings:
         # DuckDB buffer memory of the platform's own connections (ingest); beyond it DuckDB spills to disk.
         duckdb_memory_limit=_memory_env("WIJKBEELD_DUCKDB_MEMORY_LIMIT", "2GB"),
         limits=FileLimits.from_env(),
+        dagster_home=Path(os.environ["DAGSTER_HOME"]).expanduser() if os.environ.get("DAGSTER_HOME") else None,
     )
 
 

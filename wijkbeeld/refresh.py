@@ -12,11 +12,12 @@ import logging
 import os
 import shutil
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from wijkbeeld.config import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, Settings, settings
+from wijkbeeld.config import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, Settings, make_dir, settings
 
 LOG = logging.getLogger("wijkbeeld.refresh")
 
@@ -45,7 +46,7 @@ def use_data_home_instance(s: Settings) -> None:
     """Keep Dagster's run history in the data home, so `make ui` shows the runs of `wijkbeeld refresh`."""
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(s.home / "dagster")
-    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    make_dir(Path(os.environ["DAGSTER_HOME"]), PRIVATE_DIR_MODE)  # run storage with event logs: owner only
     config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
     if not config.exists():
         # No phoning home from a public-safety server; the rest are Dagster's defaults (storage in DAGSTER_HOME).
@@ -203,10 +204,12 @@ def remove_stale_temp_dirs(now: float | None = None) -> list[str]:
 
 
 def secure_private_files(s: Settings) -> None:
-    """Folders 0700 and files 0600 under the private folders (archive, quarantine, warehouse, logs).
+    """Folders 0700 and files 0600 under the private folders (archive, quarantine, warehouse, logs, dagster);
+    no write access for group or others under ``reports/``.
 
     Ingest moves partner files into the archive with whatever mode they were delivered with; this makes
-    them private. Only changes what differs, so it is cheap on a full archive.
+    them private. The reports are written by several steps with the process umask (000 made them
+    world-writable). Only changes what differs, so it is cheap on a full archive.
     """
     for root in s.private_dirs:
         if not root.is_dir():
@@ -215,6 +218,13 @@ def secure_private_files(s: Settings) -> None:
             _chmod(Path(folder), PRIVATE_DIR_MODE)
             for name in files:
                 _chmod(Path(folder) / name, PRIVATE_FILE_MODE)
+    if s.reports.is_dir():
+        for folder, _dirs, files in os.walk(s.reports):
+            for path in (Path(folder), *(Path(folder) / name for name in files)):
+                with suppress(FileNotFoundError):
+                    st = path.lstat()
+                    if not path.is_symlink() and st.st_mode & 0o022:
+                        path.chmod(st.st_mode & 0o777 & ~0o022)
 
 
 def _chmod(path: Path, mode: int) -> None:
