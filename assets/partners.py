@@ -107,6 +107,7 @@ def build_ingest_asset(partner: str, dataset: str, deps: Sequence[str | AssetKey
         description=contract.description,
         kinds={"duckdb"},
         deps=upstream,
+        required_resource_keys={"refresh_lock"},  # one refresh at a time holds the warehouse
         metadata={
             "contract": f"assets/contracts/{partner}__{dataset}.yaml",
             "landing_folder": f"landing/{partner}/{dataset}/",

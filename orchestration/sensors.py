@@ -1,8 +1,9 @@
 """Sensors: new settled partner files start a refresh; a failed run or blocked publication notifies;
 a successful run is followed by housekeeping (file modes, archive retention).
 
-The run key is the set of settled files (path, size, mtime), so the same files never start a second run,
-and a file that stays in landing (e.g. waiting for the CBS geography) does not start runs over and over.
+The run key is the set of settled files in the contracts' landing folders (path, size, mtime; a symbolic link
+by its own, never followed), so the same files never start a second run, and a file that stays in landing
+(e.g. waiting for the CBS geography) does not start runs over and over.
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ def notify_on_run_failure(context: RunFailureSensorContext) -> None:
         for ev in failures
         if getattr(ev.event_specific_data, "error", None) is not None
     ]
+    run_error = getattr(context.failure_event.event_specific_data, "error", None)
+    if not errors and run_error is not None:  # failed before any step, e.g. another refresh held the warehouse
+        errors = [error_text(run_error)]
     notify(
         build(
             failed_checks=failed_blocking_checks(context.instance, run.run_id),

@@ -632,6 +632,127 @@ def test_a_file_swapped_for_a_link_after_the_listing_is_not_opened(tmp_path: Pat
         _open_file(tmp_path / "link.csv")
 
 
+# ---------------------------------------------------------------- 11. the gate and the warehouse: no bypass
+
+
+def _materialize(assets: list, checks: list = (), instance=None):
+    from dagster import DagsterInstance, materialize
+
+    from orchestration.resources import REFRESH_LOCK, refresh_lock_resource
+
+    with DagsterInstance.ephemeral() as ephemeral:
+        return materialize(
+            [*assets, *checks],
+            instance=instance or ephemeral,
+            resources={REFRESH_LOCK: refresh_lock_resource},
+            raise_on_error=False,
+        )
+
+
+def _failure(result) -> str:
+    """Why a run failed: its failed step's error, or the run's own (a resource that could not start)."""
+    from wijkbeeld.notify import error_text
+
+    steps = result.get_step_failure_events()
+    error = (steps[0] if steps else result.get_run_failure_event()).event_specific_data.error
+    return error_text(error)
+
+
+def test_publicatie_materialised_alone_refuses(home: Path) -> None:
+    """One click in the UI skipped the blocking checks and still recorded the gate as 'geslaagd'."""
+    from assets.publication import publicatie
+    from assets.transform import mart_tables
+
+    result = _materialize([publicatie])
+
+    assert not result.success
+    message = _failure(result)
+    assert "publication refused: the quality gate did not run in this run for" in message
+    assert all(table in message for table in mart_tables())
+    assert not (settings().publish / "current").exists() and not (settings().publish / "wijkbeeld.duckdb").exists()
+
+
+def test_publicatie_needs_the_gate_of_every_table_it_publishes(home: Path) -> None:
+    """A run with some mart tables and their checks (and a hand-made 'passed' for none of the others)."""
+    from dagster import AssetCheckResult, AssetKey, asset, asset_check
+
+    from assets.publication import publicatie
+    from assets.transform import mart_tables
+
+    checked, unchecked = mart_tables()[:2], mart_tables()[2:]
+
+    def stub(table: str):
+        @asset(key=AssetKey([table]))
+        def _model() -> None:
+            """Stands in for the dbt model."""
+
+        @asset_check(asset=AssetKey([table]), name="quality_gate", blocking=True)
+        def _gate():
+            return AssetCheckResult(passed=True)
+
+        return _model, _gate
+
+    stubs = [stub(table) for table in checked]
+    result = _materialize([*(m for m, _ in stubs), publicatie], [g for _, g in stubs])
+
+    assert not result.success and {e.check_name for e in result.get_asset_check_evaluations()} == {"quality_gate"}
+    message = _failure(result)
+    assert all(table in message for table in unchecked) and not any(f" {t}," in message for t in checked)
+
+
+HOLDER = """
+import pathlib, sys, time
+from wijkbeeld.config import settings
+from wijkbeeld.refresh import refresh_lock
+with refresh_lock(settings().ensure(), "nightly_refresh (test)"):
+    print("held", flush=True)
+    while not pathlib.Path(sys.argv[1]).exists():
+        time.sleep(0.05)
+"""
+
+
+def test_a_second_refresh_does_not_start_and_says_who_holds_the_warehouse(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    from dagster import DagsterInstance, build_run_status_sensor_context
+
+    from assets.ingest_defs import INGEST_ASSETS
+    from orchestration.sensors import notify_on_run_failure
+    from wijkbeeld.refresh import RefreshBusy, run_refresh
+
+    monkeypatch.setenv("WIJKBEELD_REFRESH_WAIT_SECONDS", "1")
+    settings().ensure()
+    done = tmp_path / "done"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(done)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RefreshBusy, match=f"another refresh holds the warehouse \\(pid {holder.pid}, "):
+            run_refresh()
+        with DagsterInstance.ephemeral() as instance:  # a run launched from the UI or by the daemon
+            result = _materialize(INGEST_ASSETS[:1], instance=instance)
+            assert not result.success and "another refresh holds the warehouse" in _failure(result)
+            notify_on_run_failure(
+                build_run_status_sensor_context(
+                    sensor_name="notify_on_run_failure",
+                    dagster_instance=instance,
+                    dagster_run=result.dagster_run,
+                    dagster_event=result.get_run_failure_event(),
+                ).for_run_failure()
+            )
+    finally:
+        done.touch()
+        holder.communicate(timeout=60)
+    by_refresh, by_sensor = [
+        json.loads(line) for line in (settings().logs / "notifications.log").read_text().splitlines()
+    ]
+    assert "did not start" in by_refresh["text"] and "nightly_refresh (test)" in by_refresh["text"]
+    assert "RefreshBusy: another refresh holds the warehouse" in by_sensor["text"]
+    assert _materialize(INGEST_ASSETS[:1]).success  # the holder is gone: the next one runs
+
+
 # ---------------------------------------------------------------- 11. the landing sensor
 
 

@@ -84,6 +84,7 @@ class Settings:
     duckdb_memory_limit: str = "2GB"
     limits: FileLimits = FileLimits()
     dagster_home: Path | None = None  # $DAGSTER_HOME; None: <data home>/dagster
+    refresh_wait_seconds: int = 60  # a refresh waits this long for another one to finish, then does not start
 
     @property
     def landing(self) -> Path:
@@ -200,6 +201,8 @@ def settings() -> Settings:
         # DuckDB buffer memory of the platform's own connections (ingest); beyond it DuckDB spills to disk.
         duckdb_memory_limit=_memory_env("WIJKBEELD_DUCKDB_MEMORY_LIMIT", "2GB"),
         limits=FileLimits.from_env(),
+        # One refresh at a time holds the warehouse; a second waits this long, then says why it did not start.
+        refresh_wait_seconds=_int_env("WIJKBEELD_REFRESH_WAIT_SECONDS", 60),
         dagster_home=Path(os.environ["DAGSTER_HOME"]).expanduser() if os.environ.get("DAGSTER_HOME") else None,
     )
 

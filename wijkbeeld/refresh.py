@@ -8,11 +8,14 @@ archive retention and notifies (log file, webhook) when the run failed or the qu
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
 import os
 import shutil
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +27,84 @@ LOG = logging.getLogger("wijkbeeld.refresh")
 
 class RefreshError(Exception):
     """The refresh could not start or finish for a reason outside the data (disk, permissions)."""
+
+
+class RefreshBusy(RefreshError):
+    """Another refresh holds the warehouse; this one did not start."""
+
+
+LOCK_FILE = "refresh.lock"  # in warehouse/: one refresh at a time holds the warehouse
+_HELD: dict[Path, list[int]] = {}  # lock file -> [fd, depth]: held by this process
+
+
+@contextmanager
+def refresh_lock(s: Settings, holder: str, wait: float | None = None) -> Iterator[None]:
+    """Hold the warehouse for one refresh: an exclusive ``flock`` on ``warehouse/refresh.lock``, whose content
+    names the holder (pid, what it is, since when) for the one that has to wait.
+
+    Every Dagster run that writes the warehouse takes it (the ``refresh_lock`` resource, for the whole run), and
+    so does ``wijkbeeld refresh`` around its run (re-entrant within a process). A second refresh waits up to
+    ``wait`` seconds (default ``WIJKBEELD_REFRESH_WAIT_SECONDS``) and then raises :class:`RefreshBusy`, naming
+    the holder. The kernel releases the lock when its process dies: there are no stale locks.
+    """
+    path = s.warehouse_dir / LOCK_FILE
+    held = _HELD.get(path)
+    if held is not None:
+        held[1] += 1
+        try:
+            yield
+        finally:
+            held[1] -= 1
+        return
+    make_dir(path.parent, PRIVATE_DIR_MODE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, PRIVATE_FILE_MODE)
+    try:
+        _acquire(fd, path, s.refresh_wait_seconds if wait is None else wait)
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "holder": holder, "since": since}).encode() + b"\n", 0)
+        _HELD[path] = [fd, 1]
+        try:
+            yield
+        finally:
+            del _HELD[path]
+            with suppress(OSError):
+                os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _acquire(fd: int, path: Path, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise RefreshBusy(_busy(path, wait)) from None
+            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+
+
+def _busy(path: Path, wait: float) -> str:
+    try:
+        info = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        info = {}
+    who = ", ".join(
+        part
+        for part in (
+            f"pid {info['pid']}" if "pid" in info else "",
+            str(info.get("holder") or ""),
+            f"since {info['since']}" if "since" in info else "",
+        )
+        if part
+    )
+    return (
+        f"another refresh holds the warehouse ({who or 'holder unknown'}, see {path}); this one did not start "
+        f"after waiting {wait:g} s (WIJKBEELD_REFRESH_WAIT_SECONDS). Nothing is lost: files in landing are "
+        "ingested by that refresh or the next one"
+    )
 
 
 @dataclass
@@ -42,6 +123,9 @@ class RefreshOutcome:
     run_id: str | None = None
 
 
+DAGSTER_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 1\n"
+
+
 def use_data_home_instance(s: Settings) -> None:
     """Keep Dagster's run history in the data home, so `make ui` shows the runs of `wijkbeeld refresh`."""
     if not os.environ.get("DAGSTER_HOME"):
@@ -49,8 +133,9 @@ def use_data_home_instance(s: Settings) -> None:
     make_dir(Path(os.environ["DAGSTER_HOME"]), PRIVATE_DIR_MODE)  # run storage with event logs: owner only
     config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
     if not config.exists():
-        # No phoning home from a public-safety server; the rest are Dagster's defaults (storage in DAGSTER_HOME).
-        config.write_text("telemetry:\n  enabled: false\n")
+        # No phoning home from a public-safety server; one run at a time (the daemon queues the next one instead
+        # of letting it wait for the refresh lock); the rest are Dagster's defaults (storage in DAGSTER_HOME).
+        config.write_text(DAGSTER_YAML)
 
 
 def preflight(s: Settings) -> Settings:
@@ -106,6 +191,11 @@ def run_refresh() -> RefreshOutcome:
 
 def _run(s: Settings) -> RefreshOutcome:
     preflight(s)
+    with refresh_lock(s, "wijkbeeld refresh"):
+        return _run_locked(s)
+
+
+def _run_locked(s: Settings) -> RefreshOutcome:
     use_data_home_instance(s)
     from wijkbeeld.publish import PublishError, recover
 
