@@ -581,6 +581,10 @@ def test_validate_uses_the_duckdb_memory_cap(home: Path, tmp_path: Path, monkeyp
 
 
 def test_a_link_to_a_file_is_quarantined_as_a_link_and_its_target_never_read(home: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from wijkbeeld.refresh import apply_archive_retention
+
     load_geography()
     secret = tmp_path / "elders" / "misdrijven-202407.csv"
     secret.parent.mkdir()
@@ -597,6 +601,9 @@ def test_a_link_to_a_file_is_quarantined_as_a_link_and_its_target_never_read(hom
     assert moved.is_symlink() and secret.read_text() == misdrijven_text()  # the link moved, not its target
     assert rows("SELECT count(*) FROM raw.raw_politie__misdrijven") == [(0,)]
     assert _json(moved.with_name(moved.name + ".reason.json"))["sha256"] is None
+    secret.unlink()  # the link now points nowhere: retention still removes it (and never follows it)
+    removed = apply_archive_retention(settings(), now=datetime.now(UTC) + timedelta(days=400))
+    assert q.path in removed and not os.path.lexists(moved)
 
 
 @pytest.mark.parametrize("linked", ["dataset", "partner"])

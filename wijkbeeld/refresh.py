@@ -356,7 +356,7 @@ def apply_archive_retention(s: Settings, now: datetime | None = None) -> list[st
             if reason.stat().st_mtime < cutoff:
                 original = reason.with_name(reason.name.removesuffix(".reason.json"))
                 for path in (original, reason):
-                    if path.exists():
+                    if os.path.lexists(path):  # a quarantined symbolic link goes too, even when dangling
                         path.unlink()
                         removed.append(path.relative_to(s.home).as_posix())
     if removed:
