@@ -265,7 +265,8 @@ def _parse_file(data: Any, path: Path) -> FileSpec:
     d = _take(data, keys, "file", path)
     fmt = _choice(_need(d, "format", "file", path), FORMATS, "file.format", path)
     try:
-        pattern = re.compile(_need(d, "name_pattern", "file", path))
+        # ASCII: '\d' is 0-9 only (not Arabic-Indic digits, which int() would read as a period)
+        pattern = re.compile(_need(d, "name_pattern", "file", path), re.ASCII)
     except re.error as exc:
         raise _fail(path, f"file.name_pattern is not a valid regex: {exc}") from exc
     xlsx = fmt == "xlsx"
@@ -570,5 +571,5 @@ def load_contract(partner: str, dataset: str) -> Contract:
 
 def contract_for_name(file_name: str) -> Contract | None:
     """The contract whose file-name pattern matches ``file_name`` (None when none or ambiguous)."""
-    matches = [c for c in all_contracts() if c.file.name_pattern.match(file_name)]
+    matches = [c for c in all_contracts() if c.file.name_pattern.fullmatch(file_name)]
     return matches[0] if len(matches) == 1 else None

@@ -11,12 +11,14 @@ path, without writing anything, is :func:`validate_file` (the partner-side check
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import json
 import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from assets.contracts import (
     AREA_DIGITS,
@@ -34,7 +36,7 @@ from assets.contracts import (
     contract_for_name,
     load_contract,
 )
-from wijkbeeld.config import Settings, pause_point
+from wijkbeeld.config import PRIVATE_DIR_MODE, FileLimits, Settings, make_dir, pause_point
 from wijkbeeld.config import settings as load_settings
 
 if TYPE_CHECKING:
@@ -170,6 +172,7 @@ class IngestReport:
     files_already_ingested: list[str] = field(default_factory=list)
     files_quarantined: list[QuarantinedFile] = field(default_factory=list)
     files_waiting: list[str] = field(default_factory=list)
+    files_skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why): not files, or not readable
     waiting_for: list[str] = field(default_factory=list)
     rows_accepted: int = 0
     rows_rejected: int = 0
@@ -281,9 +284,9 @@ def _example(fmt: str) -> str:
 def parse_period(text: str, granularity: str) -> tuple[date, date] | None:
     """First day of the first and of the last month of a file-name period; None when unparseable."""
     m = {
-        "year": re.fullmatch(r"(\d{4})", text),
-        "month": re.fullmatch(r"(\d{4})(\d{2})", text),
-        "quarter": re.fullmatch(r"(\d{4})[Qq]([1-4])", text),
+        "year": re.fullmatch(r"([0-9]{4})", text),
+        "month": re.fullmatch(r"([0-9]{4})([0-9]{2})", text),
+        "quarter": re.fullmatch(r"([0-9]{4})[Qq]([1-4])", text),
     }[granularity]
     if not m:
         return None
@@ -335,40 +338,124 @@ def _decode_line(raw: bytes, encoding: str) -> str:
     return raw.decode("cp1252" if encoding == "cp1252" else "utf-8")
 
 
-def _prepare(path: Path, contract: Contract, staged: Path, index: int = 0) -> _Prepared:
+def _prepare(
+    path: Path, contract: Contract, staged: Path, index: int = 0, limits: FileLimits | None = None
+) -> _Prepared:
     """Stream pass of one file: CSV text or an Excel workbook (see :func:`_prepare_csv`).
 
     ``index`` is the file's number in its batch: the staged copy carries it as the first field of every
-    record, so several files are validated together in one set of queries.
+    record, so several files are validated together in one set of queries. ``limits`` (default: the
+    settings) bound what one file may cost; a file beyond one is refused whole.
     """
+    limits = limits or load_settings().limits
     if contract.file.format == "xlsx":
-        return _prepare_xlsx(path, contract, staged, index)
-    return _prepare_csv(path, contract, staged, index)
+        return _prepare_xlsx(path, contract, staged, index, limits)
+    return _prepare_csv(path, contract, staged, index, limits)
 
 
-def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int = 0) -> _Prepared:
+def _quote_state(text: str, in_quote: bool, delimiter: str, quote: str) -> tuple[bool, bool]:
+    """After one physical line: is the record still inside a quoted value, and is there a carriage return
+    outside quotes (DuckDB's reader cannot read that)?
+
+    The rules of DuckDB's reader (strict mode), so both agree on where each record ends: a value is quoted
+    when its first character after spaces is the quote; inside it a doubled quote is a literal quote and a
+    single one closes it. A quote anywhere else (``tv van 32" bij container``) is an ordinary character. When
+    something other than spaces follows a closing quote, DuckDB rejects that row and goes on at the next line,
+    and so does this.
+    """
+    if not in_quote and quote not in text:
+        return False, "\r" in text
+    i, n, bare_cr = 0, len(text), False
+    while True:
+        if in_quote:
+            j = text.find(quote, i)
+            if j < 0:
+                return True, bare_cr
+            if text.startswith(quote, j + 1):  # a doubled quote: a literal quote inside the value
+                i = j + 2
+                continue
+            in_quote, k = False, j + 1
+            while k < n and text[k] == " ":
+                k += 1
+            if k < n and text[k] != delimiter:  # a rejected row: the rest of the line belongs to it
+                return False, bare_cr or "\r" in text[k:]
+            i = k + 1
+            if k >= n:
+                return False, bare_cr
+            continue
+        k = i
+        while k < n and text[k] == " ":
+            k += 1
+        if k < n and text[k] == quote:
+            in_quote, i = True, k + 1
+            continue
+        j = text.find(delimiter, i)
+        bare_cr = bare_cr or "\r" in text[i : n if j < 0 else j]
+        if j < 0:
+            return False, bare_cr
+        i = j + 1
+
+
+def _limit_problem(contract: Contract, what: str, setting: str, fix: str, **details: Any) -> FileProblem:
+    """A file beyond a resource limit: says what, where and which setting, never the content."""
+    return FileProblem(
+        reason=what,
+        expected=f"a file like {contract.file.name_example} within the platform's limits",
+        fix=f"{fix} (the limit is the setting {setting})",
+        details={"limit": setting, **details},
+    )
+
+
+def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int, limits: FileLimits) -> _Prepared:
     """Hash the file and write a normalised UTF-8 copy: blank lines dropped, record lines prefixed.
 
     Each record line gets its physical line number as an extra first field, so every row DuckDB reads
     keeps its line in the original file, also after multi-line quoted values or skipped blank lines.
+    A line (or a record over several lines) longer than ``limits.max_line_bytes``, a quoted value that is
+    never closed, a carriage return inside a line and a pass slower than ``limits.max_file_seconds`` refuse
+    the file whole, with the line; lines are read with that bound, so a file without line breaks is never
+    read into memory whole.
     """
     spec = contract.file
     sha = hashlib.sha256()
     st = path.stat()
     prep = _Prepared(path=path, sha256="", staged=staged, stat=(st.st_size, st.st_mtime), index=index)
-    with path.open("rb") as src:
+    with _open_file(path) as src:
         head = src.read(4)
     prep.problem = _magic_problem(head, contract)
     in_quote = False
     offset = 0
+    record_start = record_bytes = 0  # first line and size so far of the current record
     utf8_evidence: str | None = None  # where a cp1252 file turned out to be UTF-8
     utf8_valid = True
     header_line: str | None = None
-    with path.open("rb") as src, staged.open("w", encoding="utf-8", newline="\n") as dst:
-        for line_no, raw in enumerate(src, start=1):
+    max_bytes = limits.max_line_bytes
+    deadline = time.monotonic() + limits.max_file_seconds
+    with _open_file(path) as src, staged.open("w", encoding="utf-8", newline="\n") as dst:
+        line_no = 0
+        while raw := src.readline(max_bytes + 1):
+            line_no += 1
             sha.update(raw)
             start, offset = offset, offset + len(raw)
             if prep.problem:
+                continue
+            if len(raw) > max_bytes and not raw.endswith(b"\n"):
+                prep.problem = _limit_problem(
+                    contract,
+                    f"line {line_no} is longer than {max_bytes} bytes (a file without line breaks?)",
+                    "WIJKBEELD_MAX_LINE_BYTES",
+                    "deliver one record per line, with line breaks",
+                    line=line_no,
+                )
+                continue
+            if line_no % 4096 == 0 and time.monotonic() > deadline:
+                prep.problem = _limit_problem(
+                    contract,
+                    f"reading the file took longer than {limits.max_file_seconds} s (stopped at line {line_no})",
+                    "WIJKBEELD_MAX_FILE_SECONDS",
+                    "deliver the data in smaller files",
+                    line=line_no,
+                )
                 continue
             chunk = raw
             if line_no == 1 and chunk.startswith(b"\xef\xbb\xbf"):
@@ -409,8 +496,29 @@ def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int = 0) -
                     utf8_valid = False
             text = text.removesuffix("\n").removesuffix("\r")
             starts_record = not in_quote
-            if text.count(spec.quote) % 2:
-                in_quote = not in_quote
+            if starts_record:
+                record_start, record_bytes = line_no, 0
+            record_bytes += len(raw)
+            in_quote, bare_cr = _quote_state(text, in_quote, spec.delimiter, spec.quote)
+            if bare_cr:
+                prep.problem = FileProblem(
+                    reason=f"line {line_no} contains a carriage return (CR) inside the line",
+                    expected=f"lines ending in CRLF or LF, delimiter {spec.delimiter!r}",
+                    fix="save the file with Windows (CRLF) or Unix (LF) line endings; old Mac (CR) files cannot "
+                    "be read",
+                    details={"line": line_no},
+                )
+                continue
+            if record_bytes > max_bytes:
+                prep.problem = _limit_problem(
+                    contract,
+                    f"the record that starts on line {record_start} is longer than {max_bytes} bytes (a quoted "
+                    f"value over many lines; a quote '{spec.quote}' that is never closed?)",
+                    "WIJKBEELD_MAX_LINE_BYTES",
+                    f"close every quoted value, or write quotes inside a value doubled ('{spec.quote * 2}')",
+                    line=record_start,
+                )
+                continue
             if not starts_record:
                 dst.write(text + "\n")
             elif text.strip():
@@ -421,6 +529,14 @@ def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int = 0) -
                     prep.records += 1
                     dst.write(f"{index}{spec.delimiter}{line_no}{spec.delimiter}{text}\n")
     prep.sha256 = sha.hexdigest()
+    if prep.problem is None and in_quote:
+        prep.problem = FileProblem(
+            reason=f"a quoted value in the record that starts on line {record_start} is never closed: the file "
+            f"ends inside it (a stray quote '{spec.quote}' at the start of a value?)",
+            expected=f"quoted values closed on the same or a later line, delimiter {spec.delimiter!r}",
+            fix=f"close the quoted value, or write a quote inside a value doubled ('{spec.quote * 2}')",
+            details={"line": record_start},
+        )
     if prep.problem is None and utf8_valid and utf8_evidence is not None:
         prep.problem = _encoding_problem(
             contract,
@@ -429,25 +545,56 @@ def _prepare_csv(path: Path, contract: Contract, staged: Path, index: int = 0) -
             "export the file as Windows-1252 (ANSI), as agreed in the contract",
         )
     if prep.problem is None:
-        prep.problem = _structure_problem(prep, header_line, contract)
+        prep.problem = _structure_problem(prep, header_line, contract, limits)
     return prep
+
+
+def _open_file(path: Path) -> BinaryIO:
+    """Open a landing file for reading without following a symbolic link: one swapped in after the listing
+    fails (ELOOP) instead of being read. Only regular files are read (a FIFO would block: O_NONBLOCK)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _hash_file(path: Path) -> str:
     sha = hashlib.sha256()
-    with path.open("rb") as src:
+    with _open_file(path) as src:
         for block in iter(lambda: src.read(1 << 20), b""):
             sha.update(block)
     return sha.hexdigest()
 
 
-def _xlsx_magic_problem(head: bytes, contract: Contract) -> FileProblem | None:
-    """Recognise files that are not an .xlsx workbook at all (CSV text renamed, old .xls, empty)."""
+def _failed_prep(path: Path, staged: Path, index: int) -> _Prepared:
+    """A file that is refused without its reading pass: only hashed (for the record), never decoded."""
+    st = path.lstat()
+    try:
+        sha = _hash_file(path)
+    except OSError:  # unreadable (permissions), or swapped for a link meanwhile
+        sha = ""
+    return _Prepared(path=path, sha256=sha, staged=staged, stat=(st.st_size, st.st_mtime), index=index)
+
+
+def _xlsx_magic_problem(path: Path, head: bytes, contract: Contract) -> FileProblem | None:
+    """Recognise files that are not an .xlsx workbook at all (CSV text renamed, old .xls, encrypted, empty)."""
     example = contract.file.name_example
     if not head:
         return FileProblem("file is empty", f"an Excel workbook like {example}", "deliver the export again")
     if head.startswith(b"PK\x03\x04"):
         return None
+    if head.startswith(b"\xd0\xcf\x11\xe0") and _is_encrypted_workbook(path):
+        return FileProblem(
+            reason="file is a password-protected (encrypted) Excel workbook and cannot be read",
+            expected=f"an Excel workbook (.xlsx) like {example} without a password",
+            fix="open the workbook, remove the password (File > Info > Protect Workbook > Encrypt with Password: "
+            "empty) and save it; send a password separately only if agreed",
+            details={"byte_offset": 0},
+        )
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return FileProblem(
             reason="file is an old Excel 97-2003 workbook (.xls), not an .xlsx workbook",
@@ -460,6 +607,128 @@ def _xlsx_magic_problem(head: bytes, contract: Contract) -> FileProblem | None:
         expected=f"an Excel workbook (.xlsx) like {example}",
         fix="open the data in Excel and save it as 'Excel Workbook (*.xlsx)'; do not just rename a CSV file",
         details={"byte_offset": 0},
+    )
+
+
+def _is_encrypted_workbook(path: Path) -> bool:
+    """An encrypted .xlsx is an OLE compound file with a stream named ``EncryptedPackage`` (UTF-16 name)."""
+    name = "EncryptedPackage".encode("utf-16-le")
+    tail = b""
+    with _open_file(path) as src:
+        for block in iter(lambda: src.read(1 << 20), b""):
+            if name in tail + block:
+                return True
+            tail = block[-len(name) :]
+    return False
+
+
+EXCEL_MAX_ROWS = 1_048_576
+# Opening tags of rows, cells and shared strings in any prefix (``<row r="3" ...>``, ``<x:c ...>``, ``<si>``).
+_XLSX_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si)(?=[\s/>])([^>]*)>")
+_XLSX_ROW_NUMBER = re.compile(rb'\sr\s*=\s*["\'](\d+)["\']')
+
+
+def _xlsx_package_problem(path: Path, contract: Contract, limits: FileLimits) -> FileProblem | None:
+    """Bound what openpyxl will do before it opens the workbook: its unpacked size, the cells and rows really
+    present, and the shared strings (openpyxl loads all of them into memory at once).
+
+    One streaming pass over the XML parts (bounded by their declared sizes, which zipfile enforces). Rows must
+    come in increasing order, as Excel writes them: openpyxl silently drops a row numbered lower than the one
+    before, and pads gaps with empty rows.
+    """
+    import zipfile
+
+    with _open_file(path) as raw, zipfile.ZipFile(raw) as package:
+        parts = package.infolist()
+        unpacked = sum(p.file_size for p in parts)
+        if unpacked > limits.max_xlsx_mb * 2**20:
+            return _limit_problem(
+                contract,
+                f"the workbook unpacks to {unpacked / 2**20:.0f} MB, more than the limit of {limits.max_xlsx_mb} MB",
+                "WIJKBEELD_MAX_XLSX_MB",
+                "deliver only the agreed sheet, without other sheets, images or formatting",
+                unpacked_bytes=unpacked,
+            )
+        counts = {b"c": 0, b"si": 0}
+        deadline = time.monotonic() + limits.max_file_seconds
+        for part in parts:
+            if not part.filename.lower().endswith(".xml"):
+                continue
+            with package.open(part) as src:
+                problem = _scan_xlsx_part(src, part.filename, contract, limits, counts, deadline)
+            if problem:
+                return problem
+    return None
+
+
+def _scan_xlsx_part(
+    src: Any, name: str, contract: Contract, limits: FileLimits, counts: dict[bytes, int], deadline: float
+) -> FileProblem | None:
+    """Count the cells, rows and shared strings of one XML part of a workbook (see :func:`_xlsx_package_problem`)."""
+    row = row_cells = 0
+    carry = b""
+    while True:
+        block = src.read(1 << 20)
+        buf = carry + block
+        cut = len(buf) if not block else buf.rfind(b"<", max(0, len(buf) - 4096))
+        cut = len(buf) if cut < 0 else cut  # process up to the last tag start; a tag never spans the cut
+        for m in _XLSX_TAG.finditer(buf, 0, cut):
+            tag = m.group(1)
+            if tag == b"row":
+                number = _XLSX_ROW_NUMBER.search(m.group(2))
+                new_row = int(number.group(1)) if number else row + 1
+                if new_row <= row or new_row > EXCEL_MAX_ROWS:
+                    return FileProblem(
+                        reason=f"the workbook is damaged: row number {new_row} after row {row} in {name} (rows must "
+                        f"increase, up to {EXCEL_MAX_ROWS})",
+                        expected=f"a workbook saved by Excel, like {contract.file.name_example}",
+                        fix="open the workbook in Excel, save it again and deliver the new file",
+                        details={"part": name, "row": new_row},
+                    )
+                row, row_cells = new_row, 0
+                continue
+            counts[tag] += 1
+            row_cells += tag == b"c"
+            if row_cells > limits.max_columns:
+                return _limit_problem(
+                    contract,
+                    f"row {row} has more than {limits.max_columns} cells",
+                    "WIJKBEELD_MAX_COLUMNS",
+                    "deliver only the agreed columns",
+                    row=row,
+                )
+            if counts[b"c"] > limits.max_cells:
+                return _cells_problem(contract, limits, row)
+            if counts[b"si"] > limits.max_shared_strings:
+                return _limit_problem(
+                    contract,
+                    f"the workbook has more than {limits.max_shared_strings} different texts (shared strings)",
+                    "WIJKBEELD_MAX_SHARED_STRINGS",
+                    "deliver the data in smaller workbooks",
+                )
+        if not block:
+            return None
+        if time.monotonic() > deadline:
+            return _slow_problem(contract, limits, f"checking {name}")
+        carry = buf[cut:]
+
+
+def _cells_problem(contract: Contract, limits: FileLimits, row: int) -> FileProblem:
+    return _limit_problem(
+        contract,
+        f"the workbook has more than {limits.max_cells} cells (reached at row {row})",
+        "WIJKBEELD_MAX_CELLS",
+        "deliver the data in smaller workbooks, without empty formatted rows or columns",
+        row=row,
+    )
+
+
+def _slow_problem(contract: Contract, limits: FileLimits, where: str) -> FileProblem:
+    return _limit_problem(
+        contract,
+        f"reading the file took longer than {limits.max_file_seconds} s ({where})",
+        "WIJKBEELD_MAX_FILE_SECONDS",
+        "deliver the data in smaller files",
     )
 
 
@@ -486,29 +755,44 @@ def _xlsx_cell(value: object, decimal: str) -> str:
     return str(value)
 
 
-def _prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int = 0) -> _Prepared:
+def _prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int, limits: FileLimits) -> _Prepared:
     """Hash the workbook and write its sheet as a normalised CSV copy (same shape as :func:`_prepare_csv`).
 
     The header is the first row holding the contract's ``header_contains`` column (title lines above it are
-    skipped); each record carries its Excel row number. openpyxl reads in read-only streaming mode.
+    skipped); each record carries its Excel row number. openpyxl reads in read-only streaming mode, with its
+    XML parsed by defusedxml, after :func:`_xlsx_package_problem` bounded the work. The sheet's own
+    ``<dimension>`` claim is ignored (openpyxl would pad every row to it); rows are only as wide as their last
+    cell, and the cells read, gaps included, are capped by ``limits.max_cells``.
     """
     import io
 
+    from openpyxl.xml import DEFUSEDXML
+
+    if not DEFUSEDXML:  # an installation problem (OPENPYXL_DEFUSEDXML=False?), not the partner's
+        raise RuntimeError("openpyxl must parse workbooks with defusedxml: install it and unset OPENPYXL_DEFUSEDXML")
     spec = contract.file
     st = path.stat()
     prep = _Prepared(path=path, sha256=_hash_file(path), staged=staged, stat=(st.st_size, st.st_mtime), index=index)
-    with path.open("rb") as src:
+    with _open_file(path) as src:
         head = src.read(8)
-    prep.problem = _xlsx_magic_problem(head, contract)
+    prep.problem = _xlsx_magic_problem(path, head, contract)
     if prep.problem:
         return prep
     wanted = (spec.header_contains or "").strip().lower()
     header_line: str | None = None
+    deadline = time.monotonic() + limits.max_file_seconds
+    source = None
     try:
         from openpyxl import load_workbook
 
-        wb = load_workbook(path, read_only=True, data_only=True)
+        prep.problem = _xlsx_package_problem(path, contract, limits)
+        if prep.problem:
+            return prep
+        source = _open_file(path)
+        wb = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types on damaged workbooks (BadZipFile, KeyError, ...)
+        if source is not None:
+            source.close()
         prep.problem = _damaged_workbook(contract, exc)
         return prep
     try:
@@ -521,10 +805,28 @@ def _prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int = 0) 
                 details={"sheets": wb.sheetnames},
             )
             return prep
-        width = seen_rows = 0
+        sheet.reset_dimensions()  # never trust <dimension ref="A1:XFD1048576"/>
+        width = seen_rows = read_cells = 0
         with staged.open("w", encoding="utf-8", newline="") as dst:
             writer = csv.writer(dst, delimiter=spec.delimiter, quotechar=spec.quote, lineterminator="\n")
             for row_no, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                read_cells += len(row) + 1  # an empty row of a gap costs a little too
+                if len(row) > limits.max_columns:
+                    prep.problem = _limit_problem(
+                        contract,
+                        f"row {row_no} has a cell in column {len(row)}, beyond the limit of {limits.max_columns} "
+                        "columns",
+                        "WIJKBEELD_MAX_COLUMNS",
+                        "delete the columns to the right of the data, or deliver only the agreed columns",
+                        row=row_no,
+                    )
+                    return prep
+                if read_cells > limits.max_cells:
+                    prep.problem = _cells_problem(contract, limits, row_no)
+                    return prep
+                if row_no % 1024 == 0 and time.monotonic() > deadline:
+                    prep.problem = _slow_problem(contract, limits, f"stopped at row {row_no}")
+                    return prep
                 cells = [_xlsx_cell(v, spec.decimal) for v in row]
                 if header_line is None:
                     if any(c.strip().lower() == wanted for c in cells):
@@ -548,6 +850,7 @@ def _prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int = 0) 
         return prep
     finally:
         wb.close()
+        source.close()  # openpyxl does not close a file object it was given
     if header_line is None and seen_rows:
         required = sorted({c.source for c in contract.columns if c.source and c.required})
         prep.problem = FileProblem(
@@ -558,21 +861,35 @@ def _prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int = 0) 
             details={"missing": required},
         )
         return prep
-    prep.problem = _structure_problem(prep, header_line, contract)
+    prep.problem = _structure_problem(prep, header_line, contract, limits)
     return prep
 
 
 def _damaged_workbook(contract: Contract, exc: BaseException) -> FileProblem:
+    """A workbook openpyxl cannot read. Only the kind of error is kept: its message may quote cell content."""
+    cause: BaseException | None = exc
+    while cause is not None and not type(cause).__module__.startswith("defusedxml"):
+        cause = cause.__cause__ or cause.__context__  # openpyxl wraps the parser's error in a ValueError
+    if cause is not None:  # entity declarations, external references: refused by defusedxml
+        return FileProblem(
+            reason="file is not a plain Excel workbook: its XML declares entities or external references "
+            f"({type(cause).__name__}), which are never read",
+            expected=f"a workbook saved by Excel, like {contract.file.name_example}",
+            fix="save the data in a new workbook in Excel and deliver that file",
+            details={"error_type": type(cause).__name__},
+        )
     return FileProblem(
         reason=f"file is a damaged or incomplete Excel workbook and cannot be read ({type(exc).__name__})",
         expected=f"a complete Excel workbook (.xlsx) like {contract.file.name_example}",
         fix="save the workbook again in Excel and deliver the new file (it may have been cut off while copying)",
-        details={"error": str(exc)[:MAX_VALUE_CHARS]},
+        details={"error_type": type(exc).__name__},
     )
 
 
-def _structure_problem(prep: _Prepared, header_line: str | None, contract: Contract) -> FileProblem | None:
-    """Empty file, header only, wrong delimiter, missing or doubled columns."""
+def _structure_problem(
+    prep: _Prepared, header_line: str | None, contract: Contract, limits: FileLimits
+) -> FileProblem | None:
+    """Empty file, header only, too many columns, wrong delimiter, missing or doubled columns."""
     spec = contract.file
     expected_cols = list(dict.fromkeys(c.source for c in contract.columns if c.source and c.required))
     expected = f"a header line with {', '.join(expected_cols)} separated by {spec.delimiter!r}"
@@ -580,7 +897,21 @@ def _structure_problem(prep: _Prepared, header_line: str | None, contract: Contr
         expected = f"a header row in sheet {spec.sheet!r} with the columns {', '.join(expected_cols)}"
     if header_line is None:
         return FileProblem("file is empty", expected, "deliver the export again; the file has no content")
-    fields = next(csv.reader([header_line], delimiter=spec.delimiter, quotechar=spec.quote))
+    try:
+        fields = next(csv.reader([header_line], delimiter=spec.delimiter, quotechar=spec.quote))
+    except csv.Error:  # e.g. a header field longer than the csv module's field limit
+        return FileProblem(
+            "the header (line 1) cannot be read as a CSV line", expected, "deliver the export again", {"line": 1}
+        )
+    if len(fields) > limits.max_columns:
+        return _limit_problem(
+            contract,
+            f"the header has {len(fields)} columns, more than the limit of {limits.max_columns}",
+            "WIJKBEELD_MAX_COLUMNS",
+            "deliver only the agreed columns",
+            line=1,
+            columns=len(fields),
+        )
     prep.header = [f.replace("\ufeff", "").strip() for f in fields]
     if len(prep.header) == 1 and len(contract.source_columns()) > 1:
         seen = [d for d in DELIMITER_CANDIDATES if d != spec.delimiter and d in header_line]
@@ -595,12 +926,17 @@ def _structure_problem(prep: _Prepared, header_line: str | None, contract: Contr
     needed = contract.source_columns()
     missing = [c.source for c in contract.columns if c.source and c.required and c.source.lower() not in lower]
     missing = sorted(set(missing))
+    # Only contract column names are repeated back: without its header row the first line is data, which may
+    # be personal (docs/security.md).
+    found = [h for h in prep.header if h.lower() in needed]
+    other = len(prep.header) - len(found)
     if missing:
         return FileProblem(
             reason=f"missing required column(s): {', '.join(missing)}",
             expected=expected,
-            fix="add the missing column(s) to the export; column names are matched case-insensitively",
-            details={"line": 1, "missing": missing, "found": prep.header},
+            fix="add the missing column(s) to the export (or the header line, if it is missing); column names "
+            "are matched case-insensitively",
+            details={"line": 1, "missing": missing, "found": found, "other_columns": other},
         )
     doubled = sorted({h for h in lower if h in needed and lower.count(h) > 1})
     if doubled:
@@ -608,7 +944,7 @@ def _structure_problem(prep: _Prepared, header_line: str | None, contract: Contr
             reason=f"column(s) appear more than once in the header: {', '.join(doubled)}",
             expected=expected,
             fix="deliver each column once",
-            details={"line": 1, "found": prep.header},
+            details={"line": 1, "found": found, "other_columns": other},
         )
     if prep.records == 0:
         return FileProblem("file has a header but no data rows", expected, "deliver the export with its rows")
@@ -631,21 +967,43 @@ def _table_rows(con: duckdb.DuckDBPyConnection, dataset_ref: str) -> int | None:
     return int(con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0])
 
 
-def _stage(con: duckdb.DuckDBPyConnection, preps: list[_Prepared], contract: Contract) -> None:
+def _stage(con: duckdb.DuckDBPyConnection, preps: list[_Prepared], contract: Contract, limits: FileLimits) -> None:
     """Read the normalised copies of a batch (same header) into temp table ``src`` (+ structural rejects
-    in ``rej``); every record starts with its file number and line."""
+    in ``rej_f``); every record starts with its file number and line.
+
+    The file number of a row is taken from the file DuckDB read it from (``filename``), never from the text:
+    a row whose own prefix disagrees (``NOT __in_step``: the line pass and the reader split records
+    differently) makes its file refused by :func:`_count_rows`, and can never be loaded as another file's row.
+    """
     spec = contract.file
     cols = {"__bestand": "VARCHAR", "__regel": "VARCHAR"} | {f"c{i}": "VARCHAR" for i in range(len(preps[0].header))}
     columns_sql = "{" + ", ".join(f"{_lit(k)}: 'VARCHAR'" for k in cols) + "}"
     files = ", ".join(_lit(str(p.staged)) for p in preps)
+    paths = ", ".join(f"({p.index}, {_lit(str(p.staged))})" for p in preps)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged_files AS SELECT * FROM (VALUES {paths}) v(__bestand, __pad)")
     for table in ("rej", "rej_scan"):  # read_csv creates these itself
         con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
+    # A record may be 3x its original bytes in UTF-8 (CP1252 '€'), plus the prefix: the line pass enforces
+    # the real limit, DuckDB's own must never cut a record first.
+    max_line = 3 * limits.max_line_bytes + 64
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM read_csv([{files}],
+        f"""CREATE OR REPLACE TEMP TABLE src AS
+            SELECT p.__bestand, TRY_CAST(r.__regel AS BIGINT) AS __regel,
+                   TRY_CAST(r.__bestand AS INTEGER) IS NOT DISTINCT FROM p.__bestand
+                       AND TRY_CAST(r.__regel AS BIGINT) IS NOT NULL AS __in_step,
+                   r.* EXCLUDE (__bestand, __regel, filename)
+            FROM read_csv([{files}],
             delim={_lit(spec.delimiter)}, quote={_lit(spec.quote)}, escape={_lit(spec.quote)},
             header=true, columns={columns_sql}, auto_detect=false, all_varchar=true,
-            new_line='\\n', comment='', skip=0, encoding='utf-8', null_padding=false,
-            strict_mode=true, store_rejects=true, rejects_table='rej', rejects_scan='rej_scan')"""
+            new_line='\\n', comment='', skip=0, encoding='utf-8', null_padding=false, max_line_size={max_line},
+            strict_mode=true, store_rejects=true, rejects_table='rej', rejects_scan='rej_scan', filename=true) r
+            JOIN staged_files p ON p.__pad = r.filename"""
+    )
+    delim = _lit(spec.delimiter)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE rej_f AS
+            SELECT p.__bestand, e.line, TRY_CAST(split_part(e.csv_line, {delim}, 2) AS BIGINT) AS regel, e.error_type
+            FROM rej e JOIN rej_scan s USING (scan_id, file_id) JOIN staged_files p ON p.__pad = s.file_path"""
     )
 
 
@@ -705,6 +1063,10 @@ def _column_sql(col: ColumnSpec, s: str, n: str, decimal: str, excel: bool = Fal
         value = f"left(sha256({_lit(PSEUDONYM_SALT)} || {n}), 32)"
     elif col.type == "text":
         value = n
+        # Text that a spreadsheet would run as a formula (=HYPERLINK(...), +cmd|...) never reaches a table BI
+        # users export to Excel; a plain number or a lone '-' is harmless.
+        formula = f"regexp_matches({n}, '^[=+@-]') AND NOT regexp_full_match({n}, '[+-]?[0-9.,]*')"
+        checks.append((formula, "text starts with '=', '+', '-' or '@' (a spreadsheet would run it as a formula)"))
     elif col.type == "integer":
         value = f"CASE WHEN regexp_full_match({n}, '[+-]?[0-9]+') THEN TRY_CAST({n} AS {col.sql_type}) END"
         checks.append((f"{val} IS NULL", "not an integer"))
@@ -790,7 +1152,7 @@ def _typed_sql(contract: Contract, plan: _Plan, n_cols: int) -> str:
     t5 one error column per check (e_*); only rows with an error build the error list.
     """
     lay = _Layers(skips=["__empty"])
-    lay.trimmed = ["f.*", "CAST(__regel AS BIGINT) AS __regel"]
+    lay.trimmed = ["f.*", "__regel"]
     lay.trimmed += [f"{_clean(staged)} AS {_ident('s_' + src)}" for src, staged in plan.colmap.items()]
     all_cells = ", ".join(f"c{i}" for i in range(n_cols))
     lay.trimmed.append(f"{_clean(f'concat_ws({_lit(chr(31))}, {all_cells})')} IS NULL AS __empty")
@@ -822,8 +1184,7 @@ def _typed_sql(contract: Contract, plan: _Plan, n_cols: int) -> str:
     t4 = f"SELECT * REPLACE ({', '.join(lay.derived)}) FROM t3" if lay.derived else "SELECT * FROM t3"
     t5 = ", ".join(["*", *err_cols])
     return f"""
-        WITH t1 AS (SELECT {", ".join(lay.trimmed)} FROM src
-                    JOIN files f ON f.__bestand = CAST(src.__bestand AS INTEGER)),
+        WITH t1 AS (SELECT {", ".join(lay.trimmed)} FROM src JOIN files f USING (__bestand)),
         t2 AS (SELECT {t2} FROM t1),
         t3 AS (SELECT *, {" OR ".join(lay.skips)} AS __skip, {hnr_sql} AS __huisnummer,
                       {", ".join(lay.typed)} FROM t2),
@@ -919,7 +1280,6 @@ STRUCTURE_REASONS = {
 
 def _build_bad_and_final(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     """Temp tables ``bad`` (__bestand, regel, kolom, waarde, reden, counts_as_bad) and ``accepted``."""
-    delim = contract.file.delimiter
     line = "row" if contract.file.format == "xlsx" else "line"  # Excel users count rows
     reasons = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in STRUCTURE_REASONS.items())
     value_targets = [c.target for c in contract.columns if not (c.derive and c.derive.kind == "address_mapping")]
@@ -944,11 +1304,9 @@ def _build_bad_and_final(con: duckdb.DuckDBPyConnection, contract: Contract) -> 
         SELECT __bestand, __regel AS regel, e.kolom, e.waarde, e.reden, true AS counts_as_bad
         FROM (SELECT __bestand, __regel, unnest(__errors) AS e FROM typed WHERE NOT __skip AND __errors IS NOT NULL)
         UNION ALL
-        SELECT TRY_CAST(split_part(csv_line, {_lit(delim)}, 1) AS INTEGER) AS __bestand,
-               TRY_CAST(split_part(csv_line, {_lit(delim)}, 2) AS BIGINT) AS regel,
-               NULL AS kolom, NULL AS waarde,
+        SELECT __bestand, regel, NULL AS kolom, NULL AS waarde,
                coalesce(CASE error_type {reasons} END, lower(error_type)) AS reden, true AS counts_as_bad
-        FROM rej
+        FROM rej_f
         UNION ALL
         SELECT c.__bestand, c.__regel, {_lit(key_sources)},
                NULL,
@@ -1122,7 +1480,7 @@ def _file_level_checks(
 
 def _name_and_period(contract: Contract, name: str) -> tuple[dict[str, str] | None, FileProblem | None]:
     spec = contract.file
-    m = spec.name_pattern.match(name)
+    m = spec.name_pattern.fullmatch(name)  # not .match: '$' also matches before a trailing newline
     if not m:
         return None, FileProblem(
             reason=f"file name {name!r} does not match the agreed pattern",
@@ -1209,6 +1567,7 @@ def _evaluate_batch(
     items: list[tuple[_Prepared, _Outcome]],
     refs: set[str],
     today: date,
+    limits: FileLimits,
 ) -> None:
     """Read and check the rows of files that passed :func:`_precheck` (all with the same header) in one
     set of queries; fills each file's outcome and leaves temp tables ``final`` and ``bad`` keyed by
@@ -1217,7 +1576,7 @@ def _evaluate_batch(
     wanted = contract.source_columns()
     plan = _Plan({h: f"c{i}" for i, h in enumerate(header) if h in wanted}, _month_start(today), refs)
     _files_table(con, contract, items)
-    _stage(con, [prep for prep, _ in items], contract)
+    _stage(con, [prep for prep, _ in items], contract, limits)
     _build_typed(con, contract, plan, len(header))
     _build_bad_and_final(con, contract)
     unmapped = _build_mapping(con, contract, plan)
@@ -1230,13 +1589,15 @@ def _count_rows(
     items: list[tuple[_Prepared, _Outcome]],
     unmapped: dict[int, int] | None,
 ) -> None:
-    """Row counts per file and the verdict on the bad-row share."""
-    delim = _lit(contract.file.delimiter)
+    """Row counts per file and the verdict on the bad-row share.
+
+    First the safety nets: the records DuckDB read from a file (rows + rejected lines) must be exactly the
+    records the line pass wrote, each with its own prefix; and read = accepted + rejected. A file that fails
+    either is refused whole: it is never loaded short, nor with rows of another file.
+    """
     typed = _per_file(con, "SELECT __bestand, count(*), count(*) FILTER (__skip) FROM typed GROUP BY ALL")
-    rej = _per_file(
-        con,
-        f"SELECT TRY_CAST(split_part(csv_line, {delim}, 1) AS INTEGER), count(DISTINCT line) FROM rej GROUP BY ALL",
-    )
+    parsed = _per_file(con, "SELECT __bestand, count(*), count(*) FILTER (NOT __in_step) FROM src GROUP BY ALL")
+    rej = _per_file(con, "SELECT __bestand, count(DISTINCT line) FROM rej_f GROUP BY ALL")
     bad = _per_file(
         con,
         "SELECT __bestand, count(DISTINCT regel), count(DISTINCT regel) FILTER (counts_as_bad) FROM bad GROUP BY ALL",
@@ -1250,6 +1611,13 @@ def _count_rows(
         out.rows_rejected, n_bad = bad.get(i, (0, 0))
         out.rows_accepted = final.get(i, (0,))[0]
         out.rows_unmapped = None if unmapped is None else unmapped.get(i, 0)
+        read, out_of_step = parsed.get(i, (0, 0))
+        if read + rej.get(i, (0,))[0] != prep.records or out_of_step:
+            out.problem = _inconsistent(contract, prep.records, read + rej.get(i, (0,))[0])
+            continue
+        if out.rows_total != out.rows_accepted + out.rows_rejected:
+            out.problem = _inconsistent(contract, out.rows_total, out.rows_accepted + out.rows_rejected)
+            continue
         if skipped:
             out.notes.append(f"{skipped} row(s) skipped (empty rows or values the contract skips)")
         if out.rows_total and n_bad / out.rows_total > limit:
@@ -1278,6 +1646,29 @@ def _count_rows(
                 fix="see first_bad_rows",
                 details={"first_bad_rows": [b.__dict__ for b in _bad_rows(con, SAMPLE_ROWS, i)]},
             )
+
+
+def _unreadable(contract: Contract, what: str, exc: BaseException) -> FileProblem:
+    """A file that made a step fail: refused with the kind of error only (its message may quote the content)."""
+    return FileProblem(
+        reason=f"the file could not be read: {what} ({type(exc).__name__})",
+        expected=f"a file like {contract.file.name_example}",
+        fix="check the file with `wijkbeeld validate` and deliver it again; if it looks right, ask the data team",
+        details={"error_type": type(exc).__name__},
+    )
+
+
+def _inconsistent(contract: Contract, expected: int, found: int) -> FileProblem:
+    """The safety net of :func:`_count_rows`: the file is refused rather than loaded incompletely."""
+    q = contract.file.quote
+    return FileProblem(
+        reason=f"the file could not be read consistently: {expected} records expected, {found} read (a quote "
+        f"'{q}' in an unexpected place?); nothing of it was loaded",
+        expected=f"values that contain the delimiter, a line break or a quote enclosed in quotes ('{q}'), and a "
+        f"quote inside such a value doubled ('{q * 2}')",
+        fix="check the quotes in the file and deliver it again; `wijkbeeld validate` shows the verdict",
+        details={"records_expected": expected, "records_read": found},
+    )
 
 
 def _per_file(con: duckdb.DuckDBPyConnection, sql: str) -> dict[int, tuple[int, ...]]:
@@ -1329,10 +1720,11 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
-def limit_duckdb_memory(con: duckdb.DuckDBPyConnection, s: Settings) -> None:
-    """Cap DuckDB's buffer memory and let it spill to the warehouse folder (national-scale ingest stays bounded)."""
+def limit_duckdb_memory(con: duckdb.DuckDBPyConnection, s: Settings, spill: Path | None = None) -> None:
+    """Cap DuckDB's buffer memory and let it spill to the warehouse folder (national-scale ingest stays bounded),
+    or to ``spill`` (the partner-side check, which writes nothing in the data home)."""
     con.execute(f"SET memory_limit = {_lit(s.duckdb_memory_limit)}")
-    con.execute(f"SET temp_directory = {_lit(str(s.warehouse.parent / 'spill'))}")
+    con.execute(f"SET temp_directory = {_lit(str(spill or s.warehouse.parent / 'spill'))}")
 
 
 @contextmanager
@@ -1424,69 +1816,190 @@ def _archive_path(s: Settings, contract: Contract, prep: _Prepared) -> Path:
 
 def _archive(path: Path, dest: Path) -> None:
     """Move an ingested original to the archive (healing: if it is already there, drop the copy)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(dest.parent, PRIVATE_DIR_MODE)
     if dest.exists():
         path.unlink()
     else:
         shutil.move(str(path), str(dest))
-    with suppress(FileNotFoundError):
+    with suppress(OSError):
         path.with_name(path.name + ".complete").unlink()
 
 
+MAX_NAME_BYTES = 200  # longer names are refused: '<name>.complete', '.reason.json' and archive names must fit in 255
+
+
+def _display_name(name: str) -> str:
+    """A file name as text for records and logs: bytes that are not UTF-8 and control characters escaped."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _stored_name(name: str) -> str:
+    """The name a refused file gets in quarantine: its own, unless that is too long or not plain text."""
+    shown = _display_name(name)
+    if shown == name and len(name.encode()) <= MAX_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return shown.encode()[:150].decode("utf-8", "ignore") + "~" + digest
+
+
 def _quarantine(
-    con: duckdb.DuckDBPyConnection, s: Settings, contract: Contract, prep: _Prepared, problem: FileProblem
-) -> QuarantinedFile:
-    """Move a bad file to quarantine with its reason.json and record it in meta.quarantaine."""
-    folder = s.quarantine / contract.partner / contract.dataset
-    folder.mkdir(parents=True, exist_ok=True)
-    dest = folder / prep.path.name
+    s: Settings, contract: Contract, prep: _Prepared, problem: FileProblem
+) -> tuple[QuarantinedFile, list[Any]]:
+    """Move a bad file to quarantine with its reason.json; returns its row for meta.quarantaine.
+
+    A symbolic link is moved as the link: its target is never touched. A name that is too long or not
+    plain text is stored under a shortened name (the record keeps the delivered name)."""
+    folder = make_dir(s.quarantine / contract.partner / contract.dataset, PRIVATE_DIR_MODE)
+    stored = _stored_name(prep.path.name)
+    dest = folder / stored
+    name = _display_name(prep.path.name)
     now = _now_utc()
     reason = {
         "dataset": contract.name,
-        "file": prep.path.name,
-        "sha256": prep.sha256,
+        "file": name,
+        "sha256": prep.sha256 or None,
         "reason": problem.reason,
         "details": problem.details,
         "expected": problem.expected,
         "how_to_fix": problem.fix,
         "quarantined_at": now.isoformat() + "Z",
     }
-    reason_path = folder / f"{prep.path.name}.reason.json"
+    if stored != prep.path.name:
+        reason["stored_as"] = stored
+    reason_path = folder / f"{stored}.reason.json"
     tmp = reason_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(reason, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, reason_path)
     shutil.move(str(prep.path), str(dest))
-    with suppress(FileNotFoundError):
+    with suppress(OSError):
         prep.path.with_name(prep.path.name + ".complete").unlink()
     details = json.dumps({k: reason[k] for k in ("details", "expected", "how_to_fix")}, ensure_ascii=False, default=str)
     rel = _relative(dest, s.home)
-    con.execute(
-        "INSERT INTO meta.quarantaine VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        [contract.partner, contract.dataset, prep.path.name, prep.sha256, problem.reason, details, now, rel],
+    record = [contract.partner, contract.dataset, name, prep.sha256 or None, problem.reason, details, now, rel]
+    return QuarantinedFile(file=name, reason=problem.reason, path=rel), record
+
+
+LOGGED_FILES = 20  # quarantined files logged one by one per dataset and run; the rest in one line
+
+
+@dataclass
+class _Refusals:
+    """The files one ingest run quarantines: each moved at once, recorded in ``meta.quarantaine`` in bulk (an
+    INSERT per file cost 1.6 ms) and logged one by one for the first few only (50,000 junk files made 50,000
+    Dagster events, which took longer than the ingest itself)."""
+
+    con: duckdb.DuckDBPyConnection
+    s: Settings
+    contract: Contract
+    report: IngestReport
+    log: logging.Logger | logging.LoggerAdapter[Any]
+    pending: list[list[Any]] = field(default_factory=list)
+
+    def refuse(self, prep: _Prepared, problem: FileProblem) -> None:
+        quarantined, record = _quarantine(self.s, self.contract, prep, problem)
+        self.pending.append(record)
+        self.report.files_quarantined.append(quarantined)
+        if len(self.report.files_quarantined) <= LOGGED_FILES:
+            self.log.warning("%s: quarantined: %s", quarantined.file, problem.reason)
+
+    def record(self) -> None:
+        """Write the pending rows of ``meta.quarantaine`` (one column list per field, unnested)."""
+        if not self.pending:
+            return
+        columns = [list(c) for c in zip(*self.pending, strict=True)]
+        unnest = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
+        self.con.execute(f"INSERT INTO meta.quarantaine SELECT * FROM (SELECT {unnest})", columns)
+        self.pending.clear()
+
+
+def _name_problem(contract: Contract, name: str, today: date) -> FileProblem | None:
+    """The checks on a file's name alone (length, pattern, period), done before its bytes are read: a name
+    that fails is refused even when its bytes were delivered before under a good name."""
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if _display_name(name) != name or size > MAX_NAME_BYTES:
+        shown = _display_name(name)
+        what = f"is {size} bytes long, more than {MAX_NAME_BYTES}" if size > MAX_NAME_BYTES else "is not plain text"
+        return FileProblem(
+            reason=f"file name {shown[:60]!r}... {what}" if len(shown) > 60 else f"file name {shown!r} {what}",
+            expected=f"a name like {contract.file.name_example}",
+            fix=f"rename the file, e.g. {contract.file.name_example}",
+            details={"name_bytes": size},
+        )
+    groups, problem = _name_and_period(contract, name)
+    if problem or groups is None:
+        return problem
+    period = groups.get(contract.period.group, "")
+    return _period_problem(contract, period, parse_period(period, contract.period.granularity), today)
+
+
+def _symlink_problem(s: Settings, path: Path) -> FileProblem:
+    rel = _relative(path, s.home)
+    return FileProblem(
+        reason=f"{_display_name(rel)} is a symbolic link, not a delivered file; links are never followed",
+        expected="the file itself in the landing folder",
+        fix="copy the file itself into the landing folder, not a link to it",
     )
-    return QuarantinedFile(file=prep.path.name, reason=problem.reason, path=rel)
 
 
-def settled_files(folder: Path, settle_seconds: int) -> tuple[list[Path], list[str]]:
+class Landing(NamedTuple):
+    """What :func:`settled_files` found in a landing folder."""
+
+    ready: list[Path]  # settled regular files, and symbolic links (quarantined as such, never followed)
+    waiting: list[str]  # still being written
+    skipped: list[tuple[str, str]]  # (name, why): folders and other entries that are not files, left in place
+
+
+def settled_files(folder: Path, settle_seconds: int) -> Landing:
     """Files safe to read (unchanged for ``settle_seconds`` or marked ``<name>.complete``), and the rest.
 
-    Hidden files and ``~$`` lock files are partial uploads or editor files, not deliveries.
+    Hidden files and ``~$`` lock files are partial uploads or editor files, not deliveries. Nothing here
+    follows a symbolic link (``lstat``): a link is listed as ready, for ingest to quarantine the link itself.
+    A name too long for its ``.complete`` marker, or an entry that vanishes meanwhile, never raises.
     """
-    if not folder.is_dir():
-        return [], []
+    if folder.is_symlink() or not folder.is_dir():
+        return Landing([], [], [])
     now = time.time()
     ready: list[tuple[str, float, Path]] = []
     waiting: list[str] = []
-    for path in folder.iterdir():
-        if not path.is_file() or path.name.startswith((".", "~$")) or path.name.endswith(".complete"):
-            continue
-        mtime = path.stat().st_mtime
-        marked = path.with_name(path.name + ".complete").exists()
-        if marked or now - mtime >= settle_seconds:
-            ready.append((path.name, mtime, path))
-        else:
-            waiting.append(path.name)
-    return [p for _, _, p in sorted(ready, key=lambda t: (t[0], t[1]))], sorted(waiting)
+    skipped: list[tuple[str, str]] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith((".", "~$")) or name.endswith(".complete"):
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+                marked = _has_marker(folder / name)
+            except OSError:  # removed meanwhile
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                skipped.append((name, "a folder, not a file: deliver files directly in the dataset folder"))
+            elif not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+                skipped.append((name, "not a regular file (a pipe, socket or device)"))
+            elif stat.S_ISLNK(st.st_mode) or marked or now - st.st_mtime >= settle_seconds:
+                ready.append((name, st.st_mtime, folder / name))
+            else:
+                waiting.append(name)
+    return Landing([p for _, _, p in sorted(ready, key=lambda t: (t[0], t[1]))], sorted(waiting), sorted(skipped))
+
+
+def _has_marker(path: Path) -> bool:
+    """Whether ``<name>.complete`` exists (a name near the length limit cannot have one)."""
+    try:
+        return os.path.lexists(path.with_name(path.name + ".complete"))
+    except (OSError, ValueError):
+        return False
+
+
+def linked_landing_folder(s: Settings, partner: str, dataset: str) -> str | None:
+    """Why ``landing/<partner>/<dataset>/`` must not be read: its folder or the partner's is a symbolic link
+    (an upload account could aim it at the archive, releases or another partner's folder). None when fine."""
+    for folder in (s.landing / partner, s.landing / partner / dataset):
+        if folder.is_symlink():
+            rel = folder.relative_to(s.home).as_posix()
+            return f"{rel} is a symbolic link; links are never followed, so nothing in it is read"
+    return None
 
 
 def _available_refs(con: duckdb.DuckDBPyConnection, contract: Contract) -> set[str]:
@@ -1522,18 +2035,32 @@ def _flush(
     batch: _Batch,
     report: IngestReport,
     log: logging.Logger | logging.LoggerAdapter[Any],
+    refusals: _Refusals,
 ) -> None:
     """Validate a batch, quarantine its bad files, load the good ones in one transaction, then archive."""
+    import duckdb
+
     if not batch.items:
         return
-    _evaluate_batch(con, contract, batch.items, set(contract.requires()), _now_utc().date())
+    try:
+        _evaluate_batch(con, contract, batch.items, set(contract.requires()), _now_utc().date(), s.limits)
+    except (duckdb.InvalidInputException, duckdb.DataError, duckdb.OutOfMemoryException) as exc:
+        # A file broke the reader: every file of the batch on its own, so only that one is refused.
+        if len(batch.items) > 1:
+            items, batch.items, batch.records = batch.items, [], 0
+            for prep, out in items:
+                single = _Batch()
+                single.add(prep, out)
+                _flush(con, s, contract, single, report, log, refusals)
+            return
+        batch.items[0][1].problem = _unreadable(contract, "the reader (DuckDB) failed on it", exc)
     good: list[tuple[_Prepared, _Outcome, str]] = []
     for prep, out in batch.items:
         if out.problem:
-            report.files_quarantined.append(_quarantine(con, s, contract, prep, out.problem))
-            log.warning("%s: quarantined: %s", prep.path.name, out.problem.reason)
+            refusals.refuse(prep, out.problem)
         else:
             good.append((prep, out, _relative(_archive_path(s, contract, prep), s.home)))
+    refusals.record()
     leveringen = _load_batch(con, contract, good) if good else []
     if good:
         pause_point("ingest")  # fault tests only: committed, not yet archived (the next run archives it)
@@ -1589,31 +2116,75 @@ def _ingest_files(
         ).fetchall()
     )
     batch = _Batch()
+    refusals = _Refusals(con, s, contract, report, log)
     with tempfile.TemporaryDirectory(prefix="wijkbeeld-ingest-") as tmp:
-        for index, path in enumerate(ready):
-            prep = _prepare(path, contract, Path(tmp) / f"{index}.csv", index)
-            st = path.stat()
-            if (st.st_size, st.st_mtime) != prep.stat or prep.sha256 in seen:
-                why = "changed while being read" if prep.sha256 not in seen else "same content as another file"
-                log.warning("%s: %s; left in landing for the next run", path.name, why)
-                report.files_waiting.append(path.name)
-                continue
-            known = known_shas.get(prep.sha256)
-            if known is not None:
-                _archive(path, _archive_path(s, contract, prep))
-                report.files_already_ingested.append(path.name)
-                log.info("%s: already ingested (levering %s); landing copy archived", path.name, known)
-                continue
-            seen.add(prep.sha256)
-            out = _precheck(con, contract, prep, refs, today)
-            if out.problem:
-                report.files_quarantined.append(_quarantine(con, s, contract, prep, out.problem))
-                log.warning("%s: quarantined: %s", path.name, out.problem.reason)
-                continue
-            if not batch.fits(prep):
-                _flush(con, s, contract, batch, report, log)
-            batch.add(prep, out)
-        _flush(con, s, contract, batch, report, log)
+        try:
+            for index, path in enumerate(ready):
+                prep = _ready_file(s, contract, path, Path(tmp) / f"{index}.csv", index, refusals)
+                if prep is None:
+                    continue
+                try:
+                    st = path.lstat()
+                except FileNotFoundError:
+                    log.warning("%s: removed from landing while being read", _display_name(path.name))
+                    continue
+                if (st.st_size, st.st_mtime) != prep.stat or prep.sha256 in seen:
+                    why = "changed while being read" if prep.sha256 not in seen else "same content as another file"
+                    log.warning("%s: %s; left in landing for the next run", path.name, why)
+                    report.files_waiting.append(path.name)
+                    continue
+                known = known_shas.get(prep.sha256)
+                if known is not None:
+                    _archive(path, _archive_path(s, contract, prep))
+                    report.files_already_ingested.append(path.name)
+                    log.info("%s: already ingested (levering %s); landing copy archived", path.name, known)
+                    continue
+                seen.add(prep.sha256)
+                out = _precheck(con, contract, prep, refs, today)
+                if out.problem:
+                    refusals.refuse(prep, out.problem)
+                    continue
+                if not batch.fits(prep):
+                    _flush(con, s, contract, batch, report, log, refusals)
+                batch.add(prep, out)
+            _flush(con, s, contract, batch, report, log, refusals)
+        finally:
+            refusals.record()  # a file moved to quarantine is recorded, whatever happens next
+    if len(report.files_quarantined) > LOGGED_FILES:
+        log.warning(
+            "%s: %d more file(s) quarantined (%d in all this run; see meta.quarantaine and quarantine/%s/)",
+            contract.name,
+            len(report.files_quarantined) - LOGGED_FILES,
+            len(report.files_quarantined),
+            contract.name,
+        )
+
+
+def _ready_file(
+    s: Settings, contract: Contract, path: Path, staged: Path, index: int, refusals: _Refusals
+) -> _Prepared | None:
+    """The reading pass of one landing file; None when the file was refused before it (a symbolic link, a bad
+    name: junk is hashed for the record, never decoded) or is gone. A file that breaks the pass is refused
+    with the kind of error; the night goes on."""
+    try:
+        if path.is_symlink():
+            refusals.refuse(_Prepared(path, "", staged), _symlink_problem(s, path))
+            return None
+        problem = _name_problem(contract, path.name, _now_utc().date())
+        if problem:
+            refusals.refuse(_failed_prep(path, staged, index), problem)
+            return None
+        try:
+            return _prepare(path, contract, staged, index, s.limits)
+        except Exception as exc:
+            if not os.path.lexists(path):
+                raise FileNotFoundError(path) from exc
+            prep = _failed_prep(path, staged, index)
+            prep.problem = _unreadable(contract, "the reading pass failed on it", exc)
+            return prep
+    except FileNotFoundError:
+        refusals.log.warning("%s: removed from landing while being read", _display_name(path.name))
+        return None
 
 
 def _last_delivery(con: duckdb.DuckDBPyConnection, contract: Contract) -> str | None:
@@ -1637,7 +2208,16 @@ def ingest_dataset(
     log = log or LOG
     contract = load_contract(partner, dataset)
     report = IngestReport(partner=partner, dataset=dataset)
-    ready, report.files_waiting = settled_files(s.landing / partner / dataset, s.settle_seconds)
+    linked = linked_landing_folder(s, partner, dataset)
+    if linked:
+        report.files_skipped.append((f"{partner}/{dataset}", linked))
+        ready: list[Path] = []
+    else:
+        ready, report.files_waiting, report.files_skipped = settled_files(
+            s.landing / partner / dataset, s.settle_seconds
+        )
+    for name, why in report.files_skipped[:LOGGED_FILES]:
+        log.warning("%s: skipped, left in landing: %s", _display_name(name), why)
     for name in report.files_waiting:
         log.info(
             "%s: not settled yet (changed < %ss ago, no .complete marker); left in landing",
@@ -1756,17 +2336,28 @@ def validate_file(path: Path, dataset: str | None = None) -> Verdict:
         return Verdict(file=path.name, dataset=None, sha256=None, accepted=False, reasons=[reason])
     if not path.is_file():
         return Verdict(path.name, contract.name, None, False, reasons=[f"not a file: {path}"])
+    path = path.resolve()  # on the partner's own machine a link to the file is fine (ingest never follows one)
+    s = load_settings()
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     notes: list[str] = []
     try:
         _attach_references(con, notes)
         with tempfile.TemporaryDirectory(prefix="wijkbeeld-validate-") as tmp:
-            prep = _prepare(path, contract, Path(tmp) / "staged.csv")
+            limit_duckdb_memory(con, s, Path(tmp) / "spill")  # the same cap as ingest
+            staged = Path(tmp) / "staged.csv"
+            try:
+                prep = _prepare(path, contract, staged, 0, s.limits)
+            except Exception as exc:  # the verdict ingest would give, not a traceback
+                prep = _failed_prep(path, staged, 0)
+                prep.problem = _unreadable(contract, "the reading pass failed on it", exc)
             refs = _available_refs(con, contract)
             out = _precheck(con, contract, prep, refs, _now_utc().date())
             if out.problem is None:
-                _evaluate_batch(con, contract, [(prep, out)], refs, _now_utc().date())
+                try:
+                    _evaluate_batch(con, contract, [(prep, out)], refs, _now_utc().date(), s.limits)
+                except (duckdb.InvalidInputException, duckdb.DataError, duckdb.OutOfMemoryException) as exc:
+                    out.problem = _unreadable(contract, "the reader (DuckDB) failed on it", exc)
             known = _known_delivery(con, contract, prep.sha256) if _has_meta(con) else None
             if known is not None:
                 notes.append(f"this exact file was already ingested (levering {known}): ingest changes nothing")

@@ -42,10 +42,17 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+LISTED_FILES = 100  # files named one by one in the metadata of a run (the counts cover them all)
+
+
 def report_metadata(report: "IngestReport") -> dict[str, Any]:
     """Materialization metadata of one ingest run (also read back by the quarantine check)."""
-    rows = "\n".join(f"| {_md_escape(q.file)} | {_md_escape(q.reason)} |" for q in report.files_quarantined)
+    listed = report.files_quarantined[:LISTED_FILES]
+    rows = "\n".join(f"| {_md_escape(q.file)} | {_md_escape(q.reason)} |" for q in listed)
+    more = len(report.files_quarantined) - len(listed)
+    rows += f"\n| ... | and {more} more (see meta.quarantaine) |" if more > 0 else ""
     table = f"| file | reason |\n| --- | --- |\n{rows}" if rows else "No file was quarantined."
+    skipped = [{"name": name, "reason": why} for name, why in report.files_skipped[:LISTED_FILES]]
     return {
         "files_ingested": len(report.files_ingested),
         "files_already_ingested": len(report.files_already_ingested),
@@ -56,9 +63,9 @@ def report_metadata(report: "IngestReport") -> dict[str, Any]:
         "rows_unmapped": report.rows_unmapped,
         "files_quarantined": len(report.files_quarantined),
         "quarantined_files": MetadataValue.md(table),
-        "quarantine": MetadataValue.json(
-            [{"file": q.file, "reason": q.reason, "path": q.path} for q in report.files_quarantined]
-        ),
+        "quarantine": MetadataValue.json([{"file": q.file, "reason": q.reason, "path": q.path} for q in listed]),
+        "files_skipped": len(report.files_skipped),
+        "skipped": MetadataValue.json(skipped),
         "last_delivery": report.last_delivery or "none yet",
         "unmapped_by_period": MetadataValue.json(report.unmapped_by_period),
         **_freshness_metadata(report),
@@ -100,6 +107,7 @@ def build_ingest_asset(partner: str, dataset: str, deps: Sequence[str | AssetKey
         description=contract.description,
         kinds={"duckdb"},
         deps=upstream,
+        required_resource_keys={"refresh_lock"},  # one refresh at a time holds the warehouse
         metadata={
             "contract": f"assets/contracts/{partner}__{dataset}.yaml",
             "landing_folder": f"landing/{partner}/{dataset}/",
@@ -123,7 +131,8 @@ def build_quarantine_check(partner: str, dataset: str) -> AssetChecksDefinition:
         asset=key,
         name=CHECK_NAME,
         blocking=False,
-        description=f"Warns when the latest ingest of {partner}/{dataset} moved files to quarantine.",
+        description=f"Warns when the latest ingest of {partner}/{dataset} moved files to quarantine or skipped "
+        "entries of its landing folder (folders, symbolic links to folders).",
     )
     def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
         meta = _latest_metadata(context, key)
@@ -131,16 +140,23 @@ def build_quarantine_check(partner: str, dataset: str) -> AssetChecksDefinition:
             return AssetCheckResult(passed=True, description="Not ingested yet.")
         entry = meta.get("quarantine")
         quarantined = list(entry.value) if entry is not None else []
-        if not quarantined:
+        count = meta["files_quarantined"].value if "files_quarantined" in meta else len(quarantined)
+        skipped = list(meta["skipped"].value) if "skipped" in meta else []
+        if not quarantined and not skipped:
             return AssetCheckResult(passed=True, description="No file quarantined in the latest run.")
         listing = "\n".join(f"- {q['file']}: {q['reason']}" for q in quarantined)
+        listing += f"\n- ... and {count - len(quarantined)} more" if count > len(quarantined) else ""
+        skipped_listing = "\n".join(f"- {e['name']}: {e['reason']}" for e in skipped)
+        text = f"{count} file(s) quarantined in the latest run:\n{listing}" if count else ""
+        text += f"\n{len(skipped)} landing entries skipped (left in place):\n{skipped_listing}" if skipped else ""
         return AssetCheckResult(
             passed=False,
             severity=AssetCheckSeverity.WARN,
-            description=f"{len(quarantined)} file(s) quarantined in the latest run:\n{listing}",
+            description=text.strip(),
             metadata={
-                "files_quarantined": len(quarantined),
-                "quarantined_files": MetadataValue.md(listing),
+                "files_quarantined": count,
+                "quarantined_files": MetadataValue.md(listing or "none"),
+                "skipped": MetadataValue.md(skipped_listing or "none"),
                 "where": f"quarantine/{partner}/{dataset}/ (see <file>.reason.json)",
             },
         )

@@ -1,7 +1,10 @@
 """The publish asset: after the quality gate passes, the mart becomes a new immutable release.
 
 It depends on every mart table. The quality checks on those tables are blocking, so when one fails
-Dagster skips this asset and the current publication stays untouched.
+Dagster skips this asset and the current publication stays untouched. That alone would let a run that
+materialises only ``publicatie`` (one click in the UI) publish unchecked tables, so the asset itself requires
+that the ``quality_gate`` check of *every* table it publishes passed *in this run*, and records that verdict,
+read from the run's check results, in the release.
 """
 
 import json
@@ -9,7 +12,16 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetCheckEvaluation,
+    AssetExecutionContext,
+    AssetKey,
+    DagsterEventType,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from assets.transform import mart_tables
 from wijkbeeld import __version__
@@ -53,12 +65,53 @@ def _mart_facts(warehouse: Path) -> tuple[int | None, list[str], date | None]:
     return jaar, perioden, tot_en_met
 
 
-def _gate_summary(reports: Path) -> dict:
-    """The quality gate's machine-readable result, as written by the checks of this run."""
+def _gate_verdict(context: AssetExecutionContext, tables: list[str], reports: Path) -> dict:
+    """The quality gate's verdict in this run, from the check results Dagster recorded for it.
+
+    Raises :class:`Failure` (nothing is published) unless the ``quality_gate`` check of every table in
+    ``tables`` ran in this run and passed: materialising ``publicatie`` alone, or with only some mart tables,
+    publishes nothing.
+    """
+    from data_quality.checks import CHECK_NAME
+
+    results: dict[str, AssetCheckEvaluation] = {}
+    for entry in context.instance.all_logs(context.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = entry.dagster_event.event_specific_data if entry.dagster_event else None
+        if isinstance(evaluation, AssetCheckEvaluation) and evaluation.check_name == CHECK_NAME:
+            results["/".join(evaluation.asset_key.path)] = evaluation
+    missing = [t for t in tables if t not in results]
+    failed = [t for t in tables if t in results and not results[t].passed]
+    if missing or failed:
+        why = []
+        if missing:
+            why.append(f"the quality gate did not run in this run for {', '.join(missing)}")
+        if failed:
+            why.append(f"the quality gate failed for {', '.join(failed)}")
+        raise Failure(
+            description=f"publication refused: {'; '.join(why)}. Publish only with the mart tables and their "
+            "quality checks in the same run (the nightly_refresh job, or materialise the mart tables together "
+            "with publicatie); the current release stays published.",
+            metadata={"not_checked": ", ".join(missing) or "-", "failed": ", ".join(failed) or "-"},
+        )
+    verdict: dict = {
+        "resultaat": "geslaagd",
+        "run_id": context.run_id,
+        "tabellen": {
+            table: {
+                "geslaagd": True,
+                **{
+                    key: results[table].metadata[key].value
+                    for key in ("expectations_evaluated", "row_count")
+                    if key in results[table].metadata
+                },
+            }
+            for table in tables
+        },
+    }
     latest = reports / "quality" / "latest.json"
     if latest.exists():
-        return {"resultaat": "geslaagd", "rapport": json.loads(latest.read_text(encoding="utf-8"))}
-    return {"resultaat": "geslaagd"}
+        verdict["rapport"] = json.loads(latest.read_text(encoding="utf-8"))
+    return verdict
 
 
 @asset(
@@ -66,20 +119,24 @@ def _gate_summary(reports: Path) -> dict:
     group_name="publicatie",
     deps=[AssetKey([name]) for name in mart_tables()],
     kinds={"duckdb", "parquet"},
+    required_resource_keys={"refresh_lock"},  # one refresh at a time holds the warehouse
     description=(
         "Publishes the mart as a new immutable release (DuckDB + Parquet) and swaps publish/wijkbeeld.duckdb "
-        "and publish/current atomically. Runs only when every blocking quality check passed."
+        "and publish/current atomically. Runs only when the blocking quality check of every mart table passed "
+        "in the same run; materialised on its own it refuses."
     ),
 )
 def publicatie(context: AssetExecutionContext) -> MaterializeResult:
     from wijkbeeld.publish import publish_release, summary
 
     s = settings().ensure()
+    tables = mart_tables()
+    gate = _gate_verdict(context, tables, s.reports)
     jaar, perioden, tot_en_met = _mart_facts(s.warehouse)
     result = publish_release(
         warehouse=s.warehouse,
-        tables=mart_tables(),
-        gate=_gate_summary(s.reports),
+        tables=tables,
+        gate=gate,
         geografie_jaar=jaar,
         perioden=perioden,
         code_versie=code_version(),

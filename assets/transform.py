@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, ResourceParam, asset
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from wijkbeeld.config import DBT_PROJECT_DIR, pause_point, settings
@@ -74,8 +74,11 @@ def dbt_environment() -> None:
     dagster_dbt_translator=WijkbeeldTranslator(),
     name="wijkbeeld_dbt",
 )
-def wijkbeeld_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """Build seeds, models and dbt tests; a failing dbt test fails the step and so blocks publication."""
+def wijkbeeld_dbt_assets(
+    context: AssetExecutionContext, dbt: DbtCliResource, refresh_lock: ResourceParam[None]
+) -> Iterator[Any]:
+    """Build seeds, models and dbt tests; a failing dbt test fails the step and so blocks publication.
+    ``refresh_lock``: one refresh at a time holds the warehouse (taken for the whole run)."""
     dbt_environment()
     for i, event in enumerate(dbt.cli(["build"], context=context).stream()):
         yield event
@@ -92,6 +95,7 @@ _DBT_TRACKER = "//d1fc8wv8zag5ca.cloudfront.net/2.9.0/sp.js"  # dbt docs' usage 
     group_name="publicatie",
     deps=[AssetKey(["publicatie"])],
     kinds={"dbt"},
+    required_resource_keys={"refresh_lock"},
     description=(
         "The dbt docs site (models, columns, tests, lineage, warehouse catalog) as one offline HTML file: "
         "reports/dbt-docs/index.html in the data home (`dbt docs generate --static`)."

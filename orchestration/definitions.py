@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from assets.ingest_defs import DELIVERY_LOG, INGEST_ASSETS, INGEST_CHECKS
 from assets.publication import publicatie
@@ -21,4 +21,6 @@ defs = Definitions(
     schedules=[nightly_schedule],
     sensors=[landing_sensor, notify_on_run_failure, housekeeping_after_run],
     resources=resources(),
+    # Runs launched from the asset graph too: one process per run holds the refresh lock for all its steps.
+    executor=in_process_executor,
 )

@@ -1,8 +1,9 @@
 """Sensors: new settled partner files start a refresh; a failed run or blocked publication notifies;
 a successful run is followed by housekeeping (file modes, archive retention).
 
-The run key is the set of settled files (path, size, mtime), so the same files never start a second run,
-and a file that stays in landing (e.g. waiting for the CBS geography) does not start runs over and over.
+The run key is the set of settled files in the contracts' landing folders (path, size, mtime; a symbolic link
+by its own, never followed), so the same files never start a second run, and a file that stays in landing
+(e.g. waiting for the CBS geography) does not start runs over and over.
 """
 
 from __future__ import annotations
@@ -34,18 +35,25 @@ from wijkbeeld.config import settings
     description="Starts a refresh when settled partner files are waiting in the landing folders.",
 )
 def landing_sensor(context: SensorEvaluationContext):
-    from assets.ingest import settled_files
+    from assets.contracts import all_contracts
+    from assets.ingest import linked_landing_folder, settled_files
 
     s = settings()
     if not s.landing.exists():
         return SkipReason(f"No landing folder at {s.landing}")
     ready: list[str] = []
-    for folder in sorted(p for p in s.landing.glob("*/*") if p.is_dir()):
-        files, _waiting = settled_files(folder, s.settle_seconds)
-        ready += [f"{f.relative_to(s.landing)}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files]
+    for contract in sorted(all_contracts(), key=lambda c: c.name):
+        if linked_landing_folder(s, contract.partner, contract.dataset):
+            continue  # never followed; the ingest asset reports it
+        for path in settled_files(s.landing / contract.partner / contract.dataset, s.settle_seconds).ready:
+            try:
+                st = path.lstat()  # a link is not followed: its own size and time
+            except FileNotFoundError:
+                continue
+            ready.append(f"{path.relative_to(s.landing)}:{st.st_size}:{st.st_mtime_ns}")
     if not ready:
         return SkipReason("No settled files in landing")
-    run_key = hashlib.sha256("\n".join(ready).encode()).hexdigest()[:16]
+    run_key = hashlib.sha256("\n".join(ready).encode("utf-8", "surrogateescape")).hexdigest()[:16]
     if run_key == context.cursor:
         return SkipReason("These files already started a run")
     context.update_cursor(run_key)
@@ -73,6 +81,9 @@ def notify_on_run_failure(context: RunFailureSensorContext) -> None:
         for ev in failures
         if getattr(ev.event_specific_data, "error", None) is not None
     ]
+    run_error = getattr(context.failure_event.event_specific_data, "error", None)
+    if not errors and run_error is not None:  # failed before any step, e.g. another refresh held the warehouse
+        errors = [error_text(run_error)]
     notify(
         build(
             failed_checks=failed_blocking_checks(context.instance, run.run_id),

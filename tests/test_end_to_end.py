@@ -223,3 +223,36 @@ def test_failing_quality_gate_blocks_publication(home: Path) -> None:
     assert any("fct_indicator_waarde" in c for c in outcome.failed_checks), outcome
     assert current_release().release_id == before_id
     assert _sha(stable) == before_sha
+
+
+def test_the_release_records_the_gate_verdict_of_its_own_run(home: Path) -> None:
+    """Not a hand-written 'geslaagd': the quality_gate result of every published table in the publishing run."""
+    from assets.transform import mart_tables
+
+    con = duckdb.connect(str(home / "publish" / "wijkbeeld.duckdb"), read_only=True)
+    try:
+        (gate,) = con.execute("select kwaliteitspoort from mart.publicatie order by volgnummer desc limit 1").fetchone()
+    finally:
+        con.close()
+    verdict = json.loads(gate)
+    assert verdict["resultaat"] == "geslaagd" and verdict["run_id"]
+    assert sorted(verdict["tabellen"]) == sorted(mart_tables())
+    assert all(t["geslaagd"] and t["expectations_evaluated"] > 0 for t in verdict["tabellen"].values())
+
+
+def test_publicatie_alone_never_publishes_the_unchecked_warehouse(home: Path) -> None:
+    """After the blocked refresh above, the warehouse holds a mart that failed the gate: one click on
+    'publicatie' in the UI must not publish it."""
+    from dagster import DagsterInstance, materialize
+
+    from assets.publication import publicatie
+    from orchestration.resources import REFRESH_LOCK, refresh_lock_resource
+
+    stable = home / "publish" / "wijkbeeld.duckdb"
+    before_id, before_sha = current_release().release_id, _sha(stable)
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize(
+            [publicatie], instance=instance, resources={REFRESH_LOCK: refresh_lock_resource}, raise_on_error=False
+        )
+    assert not result.success
+    assert current_release().release_id == before_id and _sha(stable) == before_sha

@@ -504,13 +504,16 @@ def test_dagster_assets_report_metadata_and_warn_on_quarantine(home: Path) -> No
     from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, materialize
 
     from assets.ingest_defs import INGEST_ASSETS, INGEST_CHECKS
+    from orchestration.resources import REFRESH_LOCK, refresh_lock_resource
 
     for partner, dataset in (("cbs", "kerncijfers"), ("cbs", "adressen"), ("politie", "misdrijven")):
         drop(partner, dataset, fixture_text(partner, dataset))
     drop("gemeente", "meldingen", fixture_text("gemeente", "meldingen"))  # 8 of its rows cannot be mapped
     drop("politie", "incidenten", b"", "incidenten-202407.csv")
     with DagsterInstance.ephemeral() as instance:
-        result = materialize([*INGEST_ASSETS, *INGEST_CHECKS], instance=instance)
+        result = materialize(
+            [*INGEST_ASSETS, *INGEST_CHECKS], instance=instance, resources={REFRESH_LOCK: refresh_lock_resource}
+        )
     assert result.success
     [materialization] = result.asset_materializations_for_node("raw_politie__misdrijven")
     meta = materialization.metadata

@@ -126,6 +126,84 @@ def test_a_failing_webhook_is_logged_and_never_raises(
     assert TOKEN not in (home / "logs" / "notifications.log").read_text()
 
 
+def test_a_redirect_is_not_followed_with_the_credentials(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 302 sent the basic-auth header to another host, dropped the body, and the log said status 200."""
+    other = _Hook()
+    try:
+        host, port = other.server.server_address
+
+        class Redirect(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.send_response(302)
+                self.send_header("Location", f"http://{host}:{port}/elsewhere")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        redirector = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+        threading.Thread(target=redirector.serve_forever, daemon=True).start()
+        monkeypatch.setenv("WIJKBEELD_WEBHOOK_URL", f"http://user:{TOKEN}@127.0.0.1:{redirector.server_address[1]}/h")
+
+        notify(build(failed_checks=[], failed_steps=["x"]))
+
+        redirector.shutdown()
+        redirector.server_close()
+    finally:
+        other.server.shutdown()
+        other.server.server_close()
+    assert other.bodies == []
+    failed = _log(home)[-1]
+    assert failed["kind"] == "webhook_failed" and "302" in failed["error"] and "not followed" in failed["error"]
+
+
+def test_a_trickling_server_cannot_hold_the_notification_past_its_deadline(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One byte every 0.3 s kept every socket read under the per-read timeout; the deadline is for the call."""
+    import socket
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":  # done after ~12 s
+                if stop.is_set():
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+                time.sleep(0.3)
+
+    server = threading.Thread(target=trickle, daemon=True)
+    server.start()
+    monkeypatch.setenv("WIJKBEELD_WEBHOOK_TIMEOUT", "1")
+    monkeypatch.setenv("WIJKBEELD_WEBHOOK_URL", f"http://127.0.0.1:{listener.getsockname()[1]}/hook")
+
+    notify(build(failed_checks=[], failed_steps=["x"]))
+
+    stop.set()
+    server.join(5)
+    listener.close()
+    failed = _log(home)[-1]
+    assert failed["kind"] == "webhook_failed" and failed["error"] == "no complete answer within 1 s"
+
+
+@pytest.mark.parametrize("url", [f"http://127.0.0.1:9/hooks/{TOKEN} x", f"http://127.0.0.1:99999/{TOKEN}"])
+def test_an_invalid_url_never_writes_its_token(home: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("WIJKBEELD_WEBHOOK_URL", url)
+
+    notify(build(failed_checks=[], failed_steps=["x"]))
+
+    assert _log(home)[-1]["kind"] == "webhook_failed"
+    assert TOKEN not in (home / "logs" / "notifications.log").read_text()
+
+
 def test_redact_url_keeps_only_scheme_and_host() -> None:
     assert redact_url(f"https://u:{TOKEN}@hooks.example.org:8443/services/{TOKEN}?k={TOKEN}") == (
         "https://hooks.example.org:8443/..."

@@ -43,6 +43,34 @@ def test_private_folders_and_files_are_owner_only(home: Path) -> None:
     assert _mode(s.warehouse) == 0o600
 
 
+def test_folders_get_explicit_modes_whatever_the_umask(home: Path) -> None:
+    """With umask 000 the data home, publish/, releases/ and reports/ were world-writable; dagster/ was not private."""
+    from assets.ingest import ingest_dataset
+
+    old = os.umask(0)
+    try:
+        s = settings().ensure()
+        for folder in (s.home, s.landing, s.publish, s.releases, s.reports):
+            assert _mode(folder) == 0o755, folder
+        for folder in (s.archive, s.quarantine, s.warehouse_dir, s.logs, s.dagster):
+            assert _mode(folder) == 0o700, folder
+        assert s.dagster in s.private_dirs and s.dagster == Path(os.environ["DAGSTER_HOME"])
+        bad = s.landing / "cbs" / "kerncijfers" / "kwb-24.csv"
+        bad.parent.mkdir(parents=True)
+        bad.write_text("x")
+        assert ingest_dataset("cbs", "kerncijfers").files_quarantined
+        quarantined = s.quarantine / "cbs" / "kerncijfers"
+        assert _mode(quarantined) == 0o700 and _mode(quarantined.parent) == 0o700
+        page = s.reports / "quality" / "index.html"  # written by another step with the process umask
+        page.parent.mkdir()
+        page.write_text("<html>")
+        assert _mode(page) == 0o666
+        secure_private_files(s)
+        assert _mode(page) == 0o644 and _mode(page.parent) == 0o755
+    finally:
+        os.umask(old)
+
+
 def test_published_files_are_readable_by_all_and_writable_by_none(home: Path) -> None:
     s = settings().ensure()
     with duckdb.connect(str(s.warehouse)) as con:

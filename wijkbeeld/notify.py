@@ -1,11 +1,12 @@
 """Notifications for whoever runs the platform: a failed run or a blocked publication.
 
 Every notification is appended as one JSON line to ``<data home>/logs/notifications.log`` (mode 0600).
-When ``WIJKBEELD_WEBHOOK_URL`` is set it is also POSTed there as JSON (stdlib ``urllib``, timeout
-``WIJKBEELD_WEBHOOK_TIMEOUT`` seconds, default 5). The payload has a ``text`` field, so Slack/Mattermost/Teams
-style incoming webhooks show it as is. A webhook that fails or times out is logged in the same file and never
-raises: a notification must not turn a finished run into a crashed one. The URL is never logged (webhook URLs
-carry their token in the path or query); log lines name only its scheme and host.
+When ``WIJKBEELD_WEBHOOK_URL`` is set it is also POSTed there as JSON (stdlib ``http.client``, a total deadline
+of ``WIJKBEELD_WEBHOOK_TIMEOUT`` seconds, default 5; redirects are never followed). The payload has a ``text``
+field, so Slack/Mattermost/Teams style incoming webhooks show it as is. A webhook that fails or times out is
+logged in the same file and never raises: a notification must not turn a finished run into a crashed one. The
+URL is never logged (webhook URLs carry their token in the path or query), nor an error text that might quote
+it; log lines name only its scheme and host.
 
 Both the Dagster run-failure sensor (runs launched by the daemon or the UI) and ``wijkbeeld refresh``
 (in-process, no daemon) call :func:`notify`; the refresh tags its runs with :data:`NOTIFIED_TAG` so the
@@ -15,15 +16,18 @@ sensor does not notify a second time.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import logging
 import os
 import re
-import urllib.error
-import urllib.request
+import socket
+import threading
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from wijkbeeld.config import PRIVATE_FILE_MODE, Settings
@@ -122,36 +126,87 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme or '?'}://{host}{port}/..."
 
 
+class WebhookError(Exception):
+    """A webhook call that did not succeed; the message is safe to log (no URL, no token)."""
+
+
 def _post(s: Settings, notification: Notification) -> None:
     url = s.webhook_url or ""
     target = redact_url(url)
     body = json.dumps(notification.payload()).encode("utf-8")
     try:
-        address, headers = _address_and_auth(url)
-        request = urllib.request.Request(address, data=body, method="POST", headers=headers)
-        with urllib.request.urlopen(request, timeout=s.webhook_timeout) as response:
-            status = response.status
+        status = _send(url, body, s.webhook_timeout)
         _append(s, {"kind": "webhook", "event": notification.event, "target": target, "status": status})
     except Exception as exc:  # whatever goes wrong, the run outcome must not change
-        reason = getattr(exc, "reason", None) or getattr(exc, "code", None) or exc
-        message = str(reason).replace(url, target).replace(urlsplit(url).password or "\0", "***")
         _append(
             s,
-            {
-                "kind": "webhook_failed",
-                "event": notification.event,
-                "target": target,
-                "error": f"{type(exc).__name__}: {message}"[:300],
-            },
+            {"kind": "webhook_failed", "event": notification.event, "target": target, "error": _failure_text(exc)},
         )
         LOG.warning("Webhook %s failed (%s); the notification is in %s", target, type(exc).__name__, _log_path(s))
 
 
+def _send(url: str, body: bytes, deadline: float) -> int:
+    """POST ``body`` and return the HTTP status; :class:`WebhookError` unless it is 2xx.
+
+    ``deadline`` bounds the whole call, not each socket read (a server trickling a byte every few seconds
+    held the old per-read timeout for minutes): the exchange runs in a thread, and when the deadline passes
+    its socket is shut down. Redirects are never followed (http.client does not): a 3xx is a failure, so the
+    basic-auth header and the body never go to another host.
+    """
+    address, headers = _address_and_auth(url)
+    parts = urlsplit(address)
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname or "", parts.port, timeout=deadline)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    outcome: dict[str, Any] = {}
+
+    def exchange() -> None:
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            outcome["status"] = connection.getresponse().status
+        except BaseException as exc:  # handed to the caller
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=exchange, name="wijkbeeld-webhook", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if worker.is_alive():
+        with suppress(OSError):
+            if connection.sock is not None:
+                connection.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked read in the worker
+        connection.close()
+        worker.join(1)
+        raise WebhookError(f"no complete answer within {deadline:g} s")
+    connection.close()
+    if "error" in outcome:
+        raise outcome["error"]
+    status = int(outcome["status"])
+    if 300 <= status < 400:
+        raise WebhookError(f"HTTP {status}: redirects are not followed")
+    if status >= 400:
+        raise WebhookError(f"HTTP {status}")
+    return status
+
+
+def _failure_text(exc: BaseException) -> str:
+    """Why a webhook call failed, without the URL: only our own messages and the operating system's text are
+    kept (http.client's InvalidURL, for one, quotes the path with its token)."""
+    if isinstance(exc, WebhookError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{type(exc).__name__}: {exc.strerror}"[:300]
+    return type(exc).__name__
+
+
 def _address_and_auth(url: str) -> tuple[str, dict[str, str]]:
     """The URL without ``user:password@`` (sent as HTTP basic auth instead, as curl does) and the headers."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number or out of range
+    except ValueError as exc:
+        raise WebhookError("WIJKBEELD_WEBHOOK_URL is not a valid URL") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("WIJKBEELD_WEBHOOK_URL must be an http:// or https:// URL")
+        raise WebhookError("WIJKBEELD_WEBHOOK_URL must be an http:// or https:// URL")
     headers = {"Content-Type": "application/json", "User-Agent": "wijkbeeld"}
     if parts.username is not None:
         credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()

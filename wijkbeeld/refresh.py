@@ -8,21 +8,103 @@ archive retention and notifies (log file, webhook) when the run failed or the qu
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from wijkbeeld.config import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, Settings, settings
+from wijkbeeld.config import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, Settings, make_dir, settings
 
 LOG = logging.getLogger("wijkbeeld.refresh")
 
 
 class RefreshError(Exception):
     """The refresh could not start or finish for a reason outside the data (disk, permissions)."""
+
+
+class RefreshBusy(RefreshError):
+    """Another refresh holds the warehouse; this one did not start."""
+
+
+LOCK_FILE = "refresh.lock"  # in warehouse/: one refresh at a time holds the warehouse
+_HELD: dict[Path, list[int]] = {}  # lock file -> [fd, depth]: held by this process
+
+
+@contextmanager
+def refresh_lock(s: Settings, holder: str, wait: float | None = None) -> Iterator[None]:
+    """Hold the warehouse for one refresh: an exclusive ``flock`` on ``warehouse/refresh.lock``, whose content
+    names the holder (pid, what it is, since when) for the one that has to wait.
+
+    Every Dagster run that writes the warehouse takes it (the ``refresh_lock`` resource, for the whole run), and
+    so does ``wijkbeeld refresh`` around its run (re-entrant within a process). A second refresh waits up to
+    ``wait`` seconds (default ``WIJKBEELD_REFRESH_WAIT_SECONDS``) and then raises :class:`RefreshBusy`, naming
+    the holder. The kernel releases the lock when its process dies: there are no stale locks.
+    """
+    path = s.warehouse_dir / LOCK_FILE
+    held = _HELD.get(path)
+    if held is not None:
+        held[1] += 1
+        try:
+            yield
+        finally:
+            held[1] -= 1
+        return
+    make_dir(path.parent, PRIVATE_DIR_MODE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, PRIVATE_FILE_MODE)
+    try:
+        _acquire(fd, path, s.refresh_wait_seconds if wait is None else wait)
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "holder": holder, "since": since}).encode() + b"\n", 0)
+        _HELD[path] = [fd, 1]
+        try:
+            yield
+        finally:
+            del _HELD[path]
+            with suppress(OSError):
+                os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _acquire(fd: int, path: Path, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise RefreshBusy(_busy(path, wait)) from None
+            time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+
+
+def _busy(path: Path, wait: float) -> str:
+    try:
+        info = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        info = {}
+    who = ", ".join(
+        part
+        for part in (
+            f"pid {info['pid']}" if "pid" in info else "",
+            str(info.get("holder") or ""),
+            f"since {info['since']}" if "since" in info else "",
+        )
+        if part
+    )
+    return (
+        f"another refresh holds the warehouse ({who or 'holder unknown'}, see {path}); this one did not start "
+        f"after waiting {wait:g} s (WIJKBEELD_REFRESH_WAIT_SECONDS). Nothing is lost: files in landing are "
+        "ingested by that refresh or the next one"
+    )
 
 
 @dataclass
@@ -41,15 +123,19 @@ class RefreshOutcome:
     run_id: str | None = None
 
 
+DAGSTER_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 1\n"
+
+
 def use_data_home_instance(s: Settings) -> None:
     """Keep Dagster's run history in the data home, so `make ui` shows the runs of `wijkbeeld refresh`."""
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(s.home / "dagster")
-    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    make_dir(Path(os.environ["DAGSTER_HOME"]), PRIVATE_DIR_MODE)  # run storage with event logs: owner only
     config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
     if not config.exists():
-        # No phoning home from a public-safety server; the rest are Dagster's defaults (storage in DAGSTER_HOME).
-        config.write_text("telemetry:\n  enabled: false\n")
+        # No phoning home from a public-safety server; one run at a time (the daemon queues the next one instead
+        # of letting it wait for the refresh lock); the rest are Dagster's defaults (storage in DAGSTER_HOME).
+        config.write_text(DAGSTER_YAML)
 
 
 def preflight(s: Settings) -> Settings:
@@ -105,6 +191,11 @@ def run_refresh() -> RefreshOutcome:
 
 def _run(s: Settings) -> RefreshOutcome:
     preflight(s)
+    with refresh_lock(s, "wijkbeeld refresh"):
+        return _run_locked(s)
+
+
+def _run_locked(s: Settings) -> RefreshOutcome:
     use_data_home_instance(s)
     from wijkbeeld.publish import PublishError, recover
 
@@ -203,10 +294,12 @@ def remove_stale_temp_dirs(now: float | None = None) -> list[str]:
 
 
 def secure_private_files(s: Settings) -> None:
-    """Folders 0700 and files 0600 under the private folders (archive, quarantine, warehouse, logs).
+    """Folders 0700 and files 0600 under the private folders (archive, quarantine, warehouse, logs, dagster);
+    no write access for group or others under ``reports/``.
 
     Ingest moves partner files into the archive with whatever mode they were delivered with; this makes
-    them private. Only changes what differs, so it is cheap on a full archive.
+    them private. The reports are written by several steps with the process umask (000 made them
+    world-writable). Only changes what differs, so it is cheap on a full archive.
     """
     for root in s.private_dirs:
         if not root.is_dir():
@@ -215,6 +308,13 @@ def secure_private_files(s: Settings) -> None:
             _chmod(Path(folder), PRIVATE_DIR_MODE)
             for name in files:
                 _chmod(Path(folder) / name, PRIVATE_FILE_MODE)
+    if s.reports.is_dir():
+        for folder, _dirs, files in os.walk(s.reports):
+            for path in (Path(folder), *(Path(folder) / name for name in files)):
+                with suppress(FileNotFoundError):
+                    st = path.lstat()
+                    if not path.is_symlink() and st.st_mode & 0o022:
+                        path.chmod(st.st_mode & 0o777 & ~0o022)
 
 
 def _chmod(path: Path, mode: int) -> None:
@@ -256,7 +356,7 @@ def apply_archive_retention(s: Settings, now: datetime | None = None) -> list[st
             if reason.stat().st_mtime < cutoff:
                 original = reason.with_name(reason.name.removesuffix(".reason.json"))
                 for path in (original, reason):
-                    if path.exists():
+                    if os.path.lexists(path):  # a quarantined symbolic link goes too, even when dangling
                         path.unlink()
                         removed.append(path.relative_to(s.home).as_posix())
     if removed:
