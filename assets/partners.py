@@ -23,10 +23,10 @@ from dagster import (
     asset_check,
 )
 
-from assets.contracts import load_contract
+from wijkbeeld.ingest.contracts import load_contract
 
 if TYPE_CHECKING:
-    from assets.ingest import IngestReport
+    from wijkbeeld.ingest.engine import IngestReport
 
 CHECK_NAME = "no_quarantined_files"
 UNMAPPED_CHECK_NAME = "all_rows_mapped"
@@ -115,7 +115,7 @@ def build_ingest_asset(partner: str, dataset: str, deps: Sequence[str | AssetKey
         },
     )
     def _ingest(context: AssetExecutionContext) -> MaterializeResult:
-        from assets.ingest import ingest_dataset
+        from wijkbeeld.ingest.engine import ingest_dataset
 
         report = ingest_dataset(partner, dataset, log=context.log)
         return MaterializeResult(metadata=report_metadata(report))

@@ -35,8 +35,8 @@ from wijkbeeld.config import settings
     description="Starts a refresh when settled partner files are waiting in the landing folders.",
 )
 def landing_sensor(context: SensorEvaluationContext):
-    from assets.contracts import all_contracts
-    from assets.ingest import linked_landing_folder, settled_files
+    from wijkbeeld.ingest.contracts import all_contracts
+    from wijkbeeld.ingest.engine import linked_landing_folder, settled_files
 
     s = settings()
     if not s.landing.exists():

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from assets.ingest import ingest_dataset, validate_file
 from tests.test_ingest import drop, load_geography, reason_json, rows
 from wijkbeeld.config import settings
+from wijkbeeld.ingest.engine import ingest_dataset, validate_file
 
 MELDINGEN_HEADER = (
     "MeldingNr;DatumMelding;Categorie;Subcategorie;Omschrijving;Straat;Huisnummer;Postcode;Status;DatumAfgehandeld"
@@ -146,7 +146,7 @@ def test_the_reader_and_the_line_pass_must_agree_or_the_file_is_refused(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Safety net: if the line pass ever misjudges a quote, the file is refused, not loaded short or mixed up."""
-    import assets.ingest as ingest
+    import wijkbeeld.ingest.engine as ingest
 
     load_geography()
     quotes = {10: melding(10, 'tv van 32" bij container'), 20: melding(20, '28" scherm')}
@@ -291,7 +291,7 @@ def test_a_false_dimension_and_a_gap_cost_only_the_cells_that_are_there(
     """<dimension ref="A1:XFD1048576"/> made openpyxl pad every row to 16,384 cells and add a million rows."""
     import re
 
-    import assets.ingest as ingest
+    import wijkbeeld.ingest.engine as ingest
     from tests.test_ingest_sources import handhaving_rows
 
     load_geography()
@@ -407,7 +407,7 @@ def test_a_file_that_takes_too_long_is_refused(home: Path, monkeypatch: pytest.M
     import time
     from types import SimpleNamespace
 
-    import assets.ingest as ingest
+    import wijkbeeld.ingest.engine as ingest
 
     load_geography()
     if kind == "csv":
@@ -434,7 +434,7 @@ def misdrijven_text() -> str:
 
 
 def test_names_too_long_for_their_marker_reason_or_archive_name_do_not_stop_the_run(home: Path) -> None:
-    from assets.ingest import settled_files
+    from wijkbeeld.ingest.engine import settled_files
 
     load_geography()
     folder = settings().landing / "politie" / "misdrijven"
@@ -468,7 +468,7 @@ def test_names_too_long_for_their_marker_reason_or_archive_name_do_not_stop_the_
     ],
 )
 def test_a_name_must_match_the_pattern_exactly_and_in_ascii_digits(home: Path, name: str, why: str) -> None:
-    from assets.contracts import contract_for_name
+    from wijkbeeld.ingest.contracts import contract_for_name
 
     load_geography()
     drop("politie", "misdrijven", misdrijven_text(), name)
@@ -513,7 +513,7 @@ def test_fifty_thousand_junk_files_cost_little_each_and_log_one_line(
     """The 50,000 of the issue, scaled down: junk is refused on its name (never decoded), logged in one line."""
     import logging
 
-    import assets.ingest as ingest
+    import wijkbeeld.ingest.engine as ingest
     from assets.partners import report_metadata
 
     load_geography()
@@ -558,7 +558,7 @@ def test_formula_like_text_is_rejected_before_it_reaches_a_table_users_export_to
 
 
 def test_validate_uses_the_duckdb_memory_cap(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import assets.ingest as ingest
+    import wijkbeeld.ingest.engine as ingest
 
     monkeypatch.setenv("WIJKBEELD_DUCKDB_MEMORY_LIMIT", "123MB")
     seen = []
@@ -631,7 +631,7 @@ def test_a_linked_landing_folder_is_never_read_nor_emptied(home: Path, tmp_path:
 
 
 def test_a_file_swapped_for_a_link_after_the_listing_is_not_opened(tmp_path: Path) -> None:
-    from assets.ingest import _open_file
+    from wijkbeeld.ingest.engine import _open_file
 
     target = tmp_path / "target.csv"
     target.write_text("x")

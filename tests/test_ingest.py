@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.contracts import PROVENANCE_COLUMNS, ContractError, all_contracts, parse_contract
-from assets.ingest import ensure_warehouse, ingest_dataset, validate_file
 from wijkbeeld.config import settings
+from wijkbeeld.ingest.contracts import PROVENANCE_COLUMNS, ContractError, all_contracts, parse_contract
+from wijkbeeld.ingest.engine import ensure_warehouse, ingest_dataset, validate_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 FILES = {
@@ -404,7 +404,7 @@ def test_a_redelivery_with_the_same_name_is_a_new_levering(home: Path) -> None:
 def test_a_crash_between_commit_and_archive_is_healed_on_the_next_run(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import assets.ingest as ingest
+    import wijkbeeld.ingest.engine as ingest
 
     load_geography()
     drop("politie", "misdrijven", fixture_text("politie", "misdrijven"))

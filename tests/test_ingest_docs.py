@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assets.ingest import validate_file
+from wijkbeeld.ingest.engine import validate_file
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "partners.md"
 SECTIONS = re.split(r"\n### ", PAGE.read_text(encoding="utf-8"))[1:]
@@ -49,7 +49,7 @@ def _write_example(section: str, folder: Path) -> tuple[str, Path]:
 
 def test_every_dataset_has_an_example() -> None:
     names = {re.match(r"(\S+)", s).group(1) for s in SECTIONS}
-    from assets.contracts import all_contracts
+    from wijkbeeld.ingest.contracts import all_contracts
 
     assert names == {c.name for c in all_contracts()}
 

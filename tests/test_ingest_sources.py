@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from assets.contracts import load_contract
-from assets.ingest import Freshness, freshness, ingest_dataset, validate_file
 from tests.test_ingest import FIXTURES, NEXT_YEAR, drop, load_geography, reason_json, rows
 from wijkbeeld.config import settings
+from wijkbeeld.ingest.contracts import load_contract
+from wijkbeeld.ingest.engine import Freshness, freshness, ingest_dataset, validate_file
 
 GGD_HEADER = ["Gebiedcode", "Gebiednaam", "Indicator", "Percentage", "Ondergrens", "Bovengrens", "Respondenten"]
 GGD_LABELS = [
@@ -223,7 +223,7 @@ def test_unmapped_rows_of_an_older_geography_are_counted_per_period_and_warned(h
 def test_freshness_follows_the_contract_cadence(home: Path) -> None:
     import duckdb
 
-    from assets.ingest import ensure_warehouse
+    from wijkbeeld.ingest.engine import ensure_warehouse
 
     load_geography()
     land("brandweer/incidenten", text_file("brandweer/incidenten"), "brandweer-incidenten-202407.csv")

@@ -45,7 +45,7 @@ def test_private_folders_and_files_are_owner_only(home: Path) -> None:
 
 def test_folders_get_explicit_modes_whatever_the_umask(home: Path) -> None:
     """With umask 000 the data home, publish/, releases/ and reports/ were world-writable; dagster/ was not private."""
-    from assets.ingest import ingest_dataset
+    from wijkbeeld.ingest.engine import ingest_dataset
 
     old = os.umask(0)
     try:

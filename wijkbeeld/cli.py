@@ -63,7 +63,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from assets.ingest import validate_file
+    from wijkbeeld.ingest.engine import validate_file
 
     path = Path(args.file)
     if not path.is_file():

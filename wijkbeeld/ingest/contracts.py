@@ -1,7 +1,7 @@
 """Partner dataset contracts: YAML files in ``assets/contracts/`` loaded into typed, validated objects.
 
 A contract is data, not code: adding a partner dataset means writing one YAML file (plus a dbt staging
-model). The engine in :mod:`assets.ingest` only interprets the vocabulary checked here, so a typo in a
+model). The engine in :mod:`wijkbeeld.ingest.engine` only interprets the vocabulary checked here, so a typo in a
 contract fails loudly at load time instead of silently skipping a check.
 """
 
@@ -14,9 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
+CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "contracts"  # data, beside the assets that use it
 
-FORMATS = ("csv", "xlsx")  # readers in assets.ingest
+FORMATS = ("csv", "xlsx")  # readers in wijkbeeld.ingest
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
 TYPES = ("integer", "decimal", "text", "date", "datetime")
 DEFAULT_SQL_TYPES = {

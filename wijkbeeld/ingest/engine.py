@@ -28,7 +28,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
-from assets.contracts import (
+from wijkbeeld.config import PRIVATE_DIR_MODE, FileLimits, Settings, make_dir, pause_point
+from wijkbeeld.config import settings as load_settings
+from wijkbeeld.ingest.contracts import (
     AREA_DIGITS,
     ColumnSpec,
     Contract,
@@ -36,8 +38,6 @@ from assets.contracts import (
     contract_for_name,
     load_contract,
 )
-from wijkbeeld.config import PRIVATE_DIR_MODE, FileLimits, Settings, make_dir, pause_point
-from wijkbeeld.config import settings as load_settings
 
 if TYPE_CHECKING:
     import duckdb
