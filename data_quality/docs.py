@@ -131,7 +131,9 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_report(table_results: list[dict[str, Any]], reports: Path, *, table_order: list[str], replace: bool) -> Path:
+def write_quality_report(
+    table_results: list[dict[str, Any]], reports: Path, *, table_order: list[str], replace: bool
+) -> Path:
     """Store the latest result of each validated table and rebuild latest.json and index.html.
 
     ``table_results`` are ``TableResult.to_dict()`` values. With ``replace`` the tables not in this run

@@ -26,7 +26,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ob
     with pytest.MonkeyPatch.context() as mp:
         data = use_data_home(mp, base)
         extracts.all_sources(data / "landing")
-        from wijkbeeld.refresh import run_refresh
+        from orchestration.refresh import run_refresh
 
         outcome = run_refresh()
         assert outcome.published, outcome

@@ -25,8 +25,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from tests.homes import settings
 from tests.test_report import WIJK_TABLES, publish_sample
-from wijkbeeld.config import Settings, settings
+from wijkbeeld.settings import Settings
 
 # The release a file or folder shows: the newest row of its publicatie history, whose rijen_<table> columns are
 # the row counts of that release (the whole row as JSON, so one query serves DuckDB and SQLAlchemy alike).

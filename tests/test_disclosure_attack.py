@@ -15,10 +15,10 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
+from orchestration.refresh import run_refresh
 from tests.homes import use_data_home
 from wijkbeeld import disclosure
 from wijkbeeld.demo import generate
-from wijkbeeld.refresh import run_refresh
 
 pytestmark = pytest.mark.slow
 

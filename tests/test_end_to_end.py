@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.refresh import RefreshOutcome, run_refresh
 from tests import extracts
-from tests.homes import use_data_home
+from tests.homes import settings, use_data_home
 from wijkbeeld.publish import current_release, list_releases
-from wijkbeeld.refresh import RefreshOutcome, run_refresh
 
 pytestmark = pytest.mark.slow
 
@@ -154,11 +154,11 @@ def test_no_personal_data_reaches_warehouse_or_mart(home: Path) -> None:
 
 
 def test_second_refresh_without_new_files_changes_nothing(home: Path) -> None:
-    before = current_release()
+    before = current_release(settings())
     outcome = run_refresh()
     assert outcome.published and not outcome.new_release
-    assert current_release().release_id == before.release_id
-    assert len(list_releases()) == 1
+    assert current_release(settings()).release_id == before.release_id
+    assert len(list_releases(settings())) == 1
 
 
 def _sha(path: Path) -> str:
@@ -208,12 +208,12 @@ def test_redelivery_publishes_while_a_reader_holds_the_file(home: Path, tmp_path
     assert held == "20.0"  # the open connection kept reading the old release, without error
     assert reopened == "21.7"  # 132 -> 130; 130 / 6000 * 1000
     assert reader.returncode == 0
-    assert len(list_releases()) == 2
+    assert len(list_releases(settings())) == 2
 
 
 def test_failing_quality_gate_blocks_publication(home: Path) -> None:
     stable = home / "publish" / "wijkbeeld.duckdb"
-    before_id, before_sha = current_release().release_id, _sha(stable)
+    before_id, before_sha = current_release(settings()).release_id, _sha(stable)
     # an implausible re-delivery: 99,999 crimes a month in WK082602 (V05 far above its plausible maximum)
     path = extracts.misdrijven(home / "landing")
     text = path.read_text(encoding="utf-8")
@@ -221,7 +221,7 @@ def test_failing_quality_gate_blocks_publication(home: Path) -> None:
     outcome = run_refresh()
     assert not outcome.published
     assert any("fct_indicator_waarde" in c for c in outcome.failed_checks), outcome
-    assert current_release().release_id == before_id
+    assert current_release(settings()).release_id == before_id
     assert _sha(stable) == before_sha
 
 
@@ -246,13 +246,11 @@ def test_publicatie_alone_never_publishes_the_unchecked_warehouse(home: Path) ->
     from dagster import DagsterInstance, materialize
 
     from assets.publication import publicatie
-    from orchestration.resources import REFRESH_LOCK, refresh_lock_resource
+    from orchestration.resources import resources
 
     stable = home / "publish" / "wijkbeeld.duckdb"
-    before_id, before_sha = current_release().release_id, _sha(stable)
+    before_id, before_sha = current_release(settings()).release_id, _sha(stable)
     with DagsterInstance.ephemeral() as instance:
-        result = materialize(
-            [publicatie], instance=instance, resources={REFRESH_LOCK: refresh_lock_resource}, raise_on_error=False
-        )
+        result = materialize([publicatie], instance=instance, resources=resources(), raise_on_error=False)
     assert not result.success
-    assert current_release().release_id == before_id and _sha(stable) == before_sha
+    assert current_release(settings()).release_id == before_id and _sha(stable) == before_sha

@@ -25,8 +25,9 @@ import duckdb
 import pytest
 
 from tests import extracts
-from wijkbeeld.config import settings
+from tests.homes import platform, settings
 from wijkbeeld.publish import PublishError, current_release, list_releases, publish_release, recover
+from wijkbeeld.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +49,7 @@ def refresh(home: Path, pause: str | None = None, **extra: str) -> subprocess.Co
     """Run `wijkbeeld refresh`; with ``pause``, SIGKILL its process group once it paused there."""
     env = _env(home, **({"WIJKBEELD_TEST_PAUSE_AT": pause} if pause else {}), **extra)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wijkbeeld.cli", "refresh"],
+        [sys.executable, "-m", "orchestration.cli", "refresh"],
         env=env,
         stdout=subprocess.DEVNULL if pause else subprocess.PIPE,  # only stderr is read while it runs
         stderr=subprocess.PIPE,
@@ -126,8 +127,15 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         con.execute("CREATE TABLE mart.oude_release AS SELECT 'oud' AS marker")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WIJKBEELD_HOME", str(home))
+        s = settings()
         old = publish_release(
-            warehouse=old_mart, tables=["oude_release"], gate={}, geografie_jaar=2024, perioden=[], code_versie="old"
+            warehouse=Warehouse(path=old_mart, spill_dir=base / "spill"),
+            tables=["oude_release"],
+            gate={},
+            geografie_jaar=2024,
+            perioden=[],
+            code_versie="old",
+            settings=s,
         ).release.release_id
     states: dict = {"home": home, "delivered": delivered, "old": old}
     for point in ("ingest", "dbt", "publish"):
@@ -211,10 +219,11 @@ def _tiny_warehouse(home: Path, marker: str) -> None:
 
 PUBLISH = """
 import sys
-from wijkbeeld.config import settings
+from tests.homes import platform, settings
+from wijkbeeld.warehouse import Warehouse
 from wijkbeeld.publish import publish_release
 s = settings()
-publish_release(warehouse=s.warehouse, tables=["dim_gebied"], gate={}, geografie_jaar=2024, perioden=["2024"],
+publish_release(warehouse=s.warehouse_file, tables=["dim_gebied"], gate={}, geografie_jaar=2024, perioden=["2024"],
                 code_versie="t", settings=s)
 """
 
@@ -222,7 +231,12 @@ publish_release(warehouse=s.warehouse, tables=["dim_gebied"], gate={}, geografie
 def _publish(home: Path) -> str:
     s = settings()
     return publish_release(
-        warehouse=s.warehouse, tables=["dim_gebied"], gate={}, geografie_jaar=2024, perioden=["2024"], code_versie="t"
+        warehouse=s.warehouse_file,
+        tables=["dim_gebied"],
+        gate={},
+        geografie_jaar=2024,
+        perioden=["2024"],
+        code_versie="t",
     ).release.release_id
 
 
@@ -246,10 +260,10 @@ def test_kill_between_current_and_stable_swap_is_repaired(home: Path) -> None:
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     stable = home / "publish" / "wijkbeeld.duckdb"
-    new = current_release()
+    new = current_release(settings())
     assert new.release_id != first and _marker(stable) == "A"  # committed, the stable file not yet swapped
 
-    done = recover()
+    done = recover(*platform())
 
     assert done and new.release_id in done[-1]
     assert _marker(stable) == "B"
@@ -259,7 +273,7 @@ def test_kill_between_current_and_stable_swap_is_repaired(home: Path) -> None:
     assert not list((home / "publish").glob(".*.tmp"))
     events = [json.loads(line)["event"] for line in (home / "publish" / "history.jsonl").read_text().splitlines()]
     assert events == ["publish", "recover"]  # the killed publish never wrote its line; the repair did
-    assert recover() == []  # idempotent
+    assert recover(*platform()) == []  # idempotent
 
 
 def test_disk_full_while_publishing_is_a_clear_error(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -276,8 +290,8 @@ def test_disk_full_while_publishing_is_a_clear_error(home: Path, monkeypatch: py
         with pytest.raises(PublishError, match=r"No space left on device.*disk full.*not changed"):
             _publish(home)
 
-    assert current_release().release_id == first and _marker(home / "publish" / "wijkbeeld.duckdb") == "A"
-    assert [r.release_id for r in list_releases()][-1] == first
+    assert current_release(settings()).release_id == first and _marker(home / "publish" / "wijkbeeld.duckdb") == "A"
+    assert [r.release_id for r in list_releases(settings())][-1] == first
     # the next publish cleans up and succeeds
     assert _publish(home) != first and _marker(home / "publish" / "wijkbeeld.duckdb") == "B"
 
@@ -292,7 +306,7 @@ def _mount_tmpfs(path: Path, options: str) -> bool:
 
 def _cli(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "wijkbeeld.cli", *args], env=_env(home, **extra), capture_output=True, text=True
+        [sys.executable, "-m", "orchestration.cli", *args], env=_env(home, **extra), capture_output=True, text=True
     )
 
 
@@ -334,7 +348,7 @@ def test_a_disk_that_fills_up_during_the_refresh_fails_clearly(tmp_path: Path) -
         delivered = [p.name for p in (home / "landing").rglob("*") if p.is_file()]
         env = {"DAGSTER_HOME": str(tmp_path / "dagster")}  # Dagster's run storage on a disk with room
         done = subprocess.run(
-            [sys.executable, "-m", "wijkbeeld.cli", "refresh"],
+            [sys.executable, "-m", "orchestration.cli", "refresh"],
             env=_env(home, **env),
             capture_output=True,
             text=True,

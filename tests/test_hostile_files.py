@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.homes import platform, platform_kw, settings, warehouse
 from tests.test_ingest import drop, load_geography, reason_json, rows
-from wijkbeeld.config import settings
-from wijkbeeld.ingest.engine import ingest_dataset, validate_file
+from wijkbeeld.ingest import ingest_dataset, validate_file
 
 MELDINGEN_HEADER = (
     "MeldingNr;DatumMelding;Categorie;Subcategorie;Omschrijving;Straat;Huisnummer;Postcode;Status;DatumAfgehandeld"
@@ -71,9 +71,9 @@ def test_a_quote_inside_a_value_loads_every_row_of_the_file_and_its_neighbour(ho
     load_geography()
     stray = drop_meldingen(meldingen_text(378, {10: melding(10, 'tv van 32" bij container')}), month=6)
     neighbour = drop_meldingen(meldingen_text(5), month=7)
-    verdict = validate_file(_copy(stray, tmp_path))
+    verdict = validate_file(_copy(stray, tmp_path), **platform_kw())
 
-    report = ingest_dataset("gemeente", "meldingen")
+    report = ingest_dataset("gemeente", "meldingen", *platform())
 
     assert report.files_ingested == [stray.name, neighbour.name] and not report.files_quarantined
     assert leveringen() == {stray.name: (378, 0), neighbour.name: (5, 0)}
@@ -87,9 +87,9 @@ def test_an_unterminated_quote_refuses_the_file_with_its_line_and_the_batch_goes
     load_geography()
     bad = drop_meldingen(meldingen_text(378, {10: melding(10, '"32 inch tv bij container')}), month=6)
     neighbour = drop_meldingen(meldingen_text(5), month=7)
-    verdict = validate_file(_copy(bad, tmp_path))
+    verdict = validate_file(_copy(bad, tmp_path), **platform_kw())
 
-    report = ingest_dataset("gemeente", "meldingen")
+    report = ingest_dataset("gemeente", "meldingen", *platform())
 
     assert report.files_ingested == [neighbour.name]
     assert [q.file for q in report.files_quarantined] == [bad.name]
@@ -105,7 +105,7 @@ def test_a_quote_after_a_closed_value_rejects_that_row_only_and_counts_add_up(ho
     text = meldingen_text(40, {7: melding(7, '"tv van 32"bij container')})
     path = drop_meldingen(text)
 
-    report = ingest_dataset("gemeente", "meldingen")
+    report = ingest_dataset("gemeente", "meldingen", *platform())
 
     assert report.files_ingested == [path.name]
     assert leveringen() == {path.name: (39, 1)}
@@ -122,7 +122,7 @@ def test_a_multi_line_value_over_the_line_limit_is_refused_with_its_line(
     bad = drop_meldingen(meldingen_text(250, {200: melding(200, long_value)}), month=6)
     neighbour = drop_meldingen(meldingen_text(5), month=7)
 
-    report = ingest_dataset("gemeente", "meldingen")
+    report = ingest_dataset("gemeente", "meldingen", *platform())
 
     assert report.files_ingested == [neighbour.name]
     reason = reason_json("gemeente", "meldingen", bad.name)
@@ -136,7 +136,7 @@ def test_a_carriage_return_inside_a_line_is_refused_not_a_crash(home: Path) -> N
     bad = drop_meldingen(meldingen_text(30, {4: melding(4, "oude\rmac")}), month=6)
     neighbour = drop_meldingen(meldingen_text(5), month=7)
 
-    report = ingest_dataset("gemeente", "meldingen")
+    report = ingest_dataset("gemeente", "meldingen", *platform())
 
     assert report.files_ingested == [neighbour.name]
     assert "line 5" in reason_json("gemeente", "meldingen", bad.name)["reason"]
@@ -146,13 +146,13 @@ def test_the_reader_and_the_line_pass_must_agree_or_the_file_is_refused(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Safety net: if the line pass ever misjudges a quote, the file is refused, not loaded short or mixed up."""
-    import wijkbeeld.ingest.engine as ingest
+    from wijkbeeld.ingest.readers import csv as reader
 
     load_geography()
     quotes = {10: melding(10, 'tv van 32" bij container'), 20: melding(20, '28" scherm')}
     bad = drop_meldingen(meldingen_text(40, quotes), month=6)
     neighbour = drop_meldingen(meldingen_text(12), month=7)
-    real = ingest._quote_state
+    real = reader.quote_state
 
     def old_rule(text: str, in_quote: bool, delimiter: str, quote: str) -> tuple[bool, bool]:
         """The rule before issue 12: an odd number of quotes on a line toggles 'inside a quote'."""
@@ -160,8 +160,8 @@ def test_the_reader_and_the_line_pass_must_agree_or_the_file_is_refused(
             return real(text, in_quote, delimiter, quote)
         return (not in_quote if text.count(quote) % 2 else in_quote), False
 
-    monkeypatch.setattr(ingest, "_quote_state", old_rule)
-    report = ingest_dataset("gemeente", "meldingen")
+    monkeypatch.setattr(reader, "quote_state", old_rule)
+    report = ingest_dataset("gemeente", "meldingen", *platform())
 
     assert report.files_ingested == [neighbour.name] and [q.file for q in report.files_quarantined] == [bad.name]
     assert "read consistently" in reason_json("gemeente", "meldingen", bad.name)["reason"]
@@ -177,7 +177,7 @@ def test_a_file_without_its_header_row_keeps_its_first_row_out_of_the_records(
     load_geography()
     path = drop_meldingen(meldingen_text(20).split("\n", 1)[1])  # the first line is a melding, not the header
 
-    report = ingest_dataset("gemeente", "meldingen")
+    report = ingest_dataset("gemeente", "meldingen", *platform())
 
     assert [q.file for q in report.files_quarantined] == [path.name]
     reason = reason_json("gemeente", "meldingen", path.name)
@@ -195,9 +195,9 @@ def test_a_header_with_20000_extra_columns_is_refused_with_the_limit(home: Path,
     wide = MELDINGEN_HEADER + "".join(f";extra{k}" for k in range(20_000))
     bad = drop_meldingen(meldingen_text(3).replace(MELDINGEN_HEADER, wide), month=6)
     neighbour = drop_meldingen(meldingen_text(5), month=7)
-    verdict = validate_file(_copy(bad, tmp_path))
+    verdict = validate_file(_copy(bad, tmp_path), **platform_kw())
 
-    report = ingest_dataset("gemeente", "meldingen")
+    report = ingest_dataset("gemeente", "meldingen", *platform())
 
     assert report.files_ingested == [neighbour.name]
     reason = reason_json("gemeente", "meldingen", bad.name)
@@ -218,14 +218,14 @@ def test_a_file_without_line_breaks_is_never_read_into_memory_whole(
     path.write_text(one_line, encoding="cp1252")
 
     tracemalloc.start()
-    verdict = validate_file(path)
+    verdict = validate_file(path, **platform_kw())
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
 
     assert verdict.reasons == ["line 1 is longer than 100000 bytes (a file without line breaks?)"]
     assert peak < 2_000_000, peak
     drop("gemeente", "meldingen", path.read_bytes(), path.name)
-    assert [q.file for q in ingest_dataset("gemeente", "meldingen").files_quarantined] == [path.name]
+    assert [q.file for q in ingest_dataset("gemeente", "meldingen", *platform()).files_quarantined] == [path.name]
 
 
 # ---------------------------------------------------------------- 4. Excel: bounded by the cells really there
@@ -276,9 +276,9 @@ def with_shared_strings(path: Path, table: bytes | None = None) -> Path:
 
 def ingest_handhaving(path: Path) -> tuple[object, object]:
     """validate_file on the workbook, then ingest it from landing: (verdict, report)."""
-    verdict = validate_file(path)
+    verdict = validate_file(path, **platform_kw())
     drop("gemeente", "handhaving", path.read_bytes(), path.name)
-    return verdict, ingest_dataset("gemeente", "handhaving")
+    return verdict, ingest_dataset("gemeente", "handhaving", *platform())
 
 
 def quarantine_reason(path: Path) -> str:
@@ -291,16 +291,16 @@ def test_a_false_dimension_and_a_gap_cost_only_the_cells_that_are_there(
     """<dimension ref="A1:XFD1048576"/> made openpyxl pad every row to 16,384 cells and add a million rows."""
     import re
 
-    import wijkbeeld.ingest.engine as ingest
     from tests.test_ingest_sources import handhaving_rows
+    from wijkbeeld.ingest.readers import xlsx as reader
 
     load_geography()
     data = handhaving_rows()
     path = with_shared_strings(handhaving_workbook(data=[*data[:10], [], *data[10:]]))  # row 12 is a gap
     rewrite_part(path, SHEET, lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', xml))
     converted = []
-    real = ingest._xlsx_cell
-    monkeypatch.setattr(ingest, "_xlsx_cell", lambda v, d: converted.append(1) or real(v, d))
+    real = reader.xlsx_cell
+    monkeypatch.setattr(reader, "xlsx_cell", lambda v, d: converted.append(1) or real(v, d))
 
     verdict, report = ingest_handhaving(path)
 
@@ -407,7 +407,7 @@ def test_a_file_that_takes_too_long_is_refused(home: Path, monkeypatch: pytest.M
     import time
     from types import SimpleNamespace
 
-    import wijkbeeld.ingest.engine as ingest
+    from wijkbeeld.ingest.readers import csv, xlsx
 
     load_geography()
     if kind == "csv":
@@ -416,9 +416,10 @@ def test_a_file_that_takes_too_long_is_refused(home: Path, monkeypatch: pytest.M
         path = handhaving_workbook()
         drop("gemeente", "handhaving", path.read_bytes(), path.name)
     ticks = itertools.count(step=1000)
-    monkeypatch.setattr(ingest, "time", SimpleNamespace(monotonic=lambda: next(ticks), time=time.time))
+    clock = SimpleNamespace(monotonic=lambda: next(ticks), time=time.time)
+    monkeypatch.setattr(csv if kind == "csv" else xlsx, "time", clock)
 
-    report = ingest_dataset("gemeente", path.name.split("-")[0])
+    report = ingest_dataset("gemeente", path.name.split("-")[0], *platform())
 
     assert [q.file for q in report.files_quarantined] == [path.name]
     assert "took longer than 900 s" in report.files_quarantined[0].reason
@@ -434,7 +435,7 @@ def misdrijven_text() -> str:
 
 
 def test_names_too_long_for_their_marker_reason_or_archive_name_do_not_stop_the_run(home: Path) -> None:
-    from wijkbeeld.ingest.engine import settled_files
+    from wijkbeeld.ingest import settled_files
 
     load_geography()
     folder = settings().landing / "politie" / "misdrijven"
@@ -446,7 +447,7 @@ def test_names_too_long_for_their_marker_reason_or_archive_name_do_not_stop_the_
     good = drop("politie", "misdrijven", misdrijven_text())
 
     assert len(settled_files(folder, 0).ready) == 5
-    report = ingest_dataset("politie", "misdrijven")
+    report = ingest_dataset("politie", "misdrijven", *platform())
 
     assert report.files_ingested == [good.name]
     assert sorted(q.file for q in report.files_quarantined) == sorted(long_names)
@@ -455,7 +456,7 @@ def test_names_too_long_for_their_marker_reason_or_archive_name_do_not_stop_the_
         assert stored.is_file() and len(stored.name.encode()) <= 200
         assert _json(stored.with_name(stored.name + ".reason.json"))["file"] == q.file
         assert "bytes long, more than 200" in q.reason
-    (refused,) = ingest_dataset("corporatie", "signalen").files_quarantined
+    (refused,) = ingest_dataset("corporatie", "signalen", *platform()).files_quarantined
     assert refused.reason.endswith("is 233 bytes long, more than 200")
 
 
@@ -473,7 +474,7 @@ def test_a_name_must_match_the_pattern_exactly_and_in_ascii_digits(home: Path, n
     load_geography()
     drop("politie", "misdrijven", misdrijven_text(), name)
 
-    report = ingest_dataset("politie", "misdrijven")
+    report = ingest_dataset("politie", "misdrijven", *platform())
 
     assert not report.files_ingested and len(report.files_quarantined) == 1
     assert why in report.files_quarantined[0].reason
@@ -483,10 +484,10 @@ def test_a_name_must_match_the_pattern_exactly_and_in_ascii_digits(home: Path, n
 def test_bytes_already_delivered_under_another_name_still_need_a_good_name(home: Path) -> None:
     load_geography()
     drop("politie", "misdrijven", misdrijven_text())
-    assert ingest_dataset("politie", "misdrijven").files_ingested == ["misdrijven-202407.csv"]
+    assert ingest_dataset("politie", "misdrijven", *platform()).files_ingested == ["misdrijven-202407.csv"]
     drop("politie", "misdrijven", misdrijven_text(), "gestolen.csv")
 
-    report = ingest_dataset("politie", "misdrijven")
+    report = ingest_dataset("politie", "misdrijven", *platform())
 
     assert not report.files_already_ingested and [q.file for q in report.files_quarantined] == ["gestolen.csv"]
     assert not any("gestolen" in p.name for p in (settings().archive / "politie" / "misdrijven").iterdir())
@@ -499,7 +500,7 @@ def test_a_folder_named_like_a_data_file_is_reported_not_skipped_silently(home: 
     (settings().landing / "politie" / "misdrijven" / "misdrijven-202406.csv").mkdir(parents=True)
     drop("politie", "misdrijven", misdrijven_text())
 
-    report = ingest_dataset("politie", "misdrijven")
+    report = ingest_dataset("politie", "misdrijven", *platform())
 
     assert report.files_ingested == ["misdrijven-202407.csv"]
     assert report.files_skipped == [("misdrijven-202406.csv", report.files_skipped[0][1])]
@@ -513,8 +514,8 @@ def test_fifty_thousand_junk_files_cost_little_each_and_log_one_line(
     """The 50,000 of the issue, scaled down: junk is refused on its name (never decoded), logged in one line."""
     import logging
 
-    import wijkbeeld.ingest.engine as ingest
     from assets.partners import report_metadata
+    from wijkbeeld.ingest import landing, readers
 
     load_geography()
     folder = settings().landing / "politie" / "misdrijven"
@@ -523,16 +524,16 @@ def test_fifty_thousand_junk_files_cost_little_each_and_log_one_line(
         (folder / f"rommel-{n:05d}.txt").write_text("junk")
     drop("politie", "misdrijven", misdrijven_text())
     decoded = []
-    real = ingest._prepare
-    monkeypatch.setattr(ingest, "_prepare", lambda path, *a: decoded.append(path.name) or real(path, *a))
+    real = readers.prepare
+    monkeypatch.setattr(readers, "prepare", lambda path, *a: decoded.append(path.name) or real(path, *a))
 
     with caplog.at_level(logging.INFO, logger="wijkbeeld.ingest"):
-        report = ingest_dataset("politie", "misdrijven")
+        report = ingest_dataset("politie", "misdrijven", *platform())
 
     assert report.files_ingested == ["misdrijven-202407.csv"] and len(report.files_quarantined) == 300
     assert decoded == ["misdrijven-202407.csv"]
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == ingest.LOGGED_FILES + 1 and "280 more file(s) quarantined" in warnings[-1].getMessage()
+    assert len(warnings) == landing.LOGGED_FILES + 1 and "280 more file(s) quarantined" in warnings[-1].getMessage()
     meta = report_metadata(report)
     assert meta["files_quarantined"] == 300 and len(meta["quarantine"].value) == 100
     assert rows("SELECT count(*) FROM meta.quarantaine") == [(300,)]
@@ -546,7 +547,7 @@ def test_formula_like_text_is_rejected_before_it_reaches_a_table_users_export_to
     lines[6] = ";".join([lines[6].split(";")[0], "@SUM(A1)", *lines[6].split(";")[2:]])
     drop("politie", "misdrijven", "\n".join(lines) + "\n")  # 2 of 40 rows: the file loads
 
-    report = ingest_dataset("politie", "misdrijven")
+    report = ingest_dataset("politie", "misdrijven", *platform())
 
     assert report.files_ingested == ["misdrijven-202407.csv"] and report.rows_rejected == 2
     got = rows("SELECT regel, kolom, reden FROM meta.afgewezen_rijen ORDER BY regel")
@@ -558,21 +559,21 @@ def test_formula_like_text_is_rejected_before_it_reaches_a_table_users_export_to
 
 
 def test_validate_uses_the_duckdb_memory_cap(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import wijkbeeld.ingest.engine as ingest
+    from wijkbeeld.warehouse import Warehouse
 
     monkeypatch.setenv("WIJKBEELD_DUCKDB_MEMORY_LIMIT", "123MB")
     seen = []
-    real = ingest.limit_duckdb_memory
+    real = Warehouse.configure
 
-    def spy(con, s, spill=None):
-        real(con, s, spill)
+    def spy(self, con, spill_dir=None):
+        real(self, con, spill_dir)
         seen.append(con.execute("SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone())
 
-    monkeypatch.setattr(ingest, "limit_duckdb_memory", spy)
+    monkeypatch.setattr(Warehouse, "configure", spy)
     path = tmp_path / "misdrijven-202407.csv"
     path.write_text(misdrijven_text())
 
-    assert validate_file(path).accepted
+    assert validate_file(path, **platform_kw()).accepted
     ((limit, spill),) = seen
     assert limit.startswith("117.3 MiB") and "wijkbeeld-validate-" in spill
 
@@ -583,7 +584,7 @@ def test_validate_uses_the_duckdb_memory_cap(home: Path, tmp_path: Path, monkeyp
 def test_a_link_to_a_file_is_quarantined_as_a_link_and_its_target_never_read(home: Path, tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from wijkbeeld.refresh import apply_archive_retention
+    from wijkbeeld.housekeeping import apply_archive_retention
 
     load_geography()
     secret = tmp_path / "elders" / "misdrijven-202407.csv"
@@ -593,7 +594,7 @@ def test_a_link_to_a_file_is_quarantined_as_a_link_and_its_target_never_read(hom
     folder.mkdir(parents=True)
     (folder / "misdrijven-202406.csv").symlink_to(secret)
 
-    report = ingest_dataset("politie", "misdrijven")
+    report = ingest_dataset("politie", "misdrijven", *platform())
 
     (q,) = report.files_quarantined
     assert "is a symbolic link" in q.reason and not report.files_ingested
@@ -602,7 +603,7 @@ def test_a_link_to_a_file_is_quarantined_as_a_link_and_its_target_never_read(hom
     assert rows("SELECT count(*) FROM raw.raw_politie__misdrijven") == [(0,)]
     assert _json(moved.with_name(moved.name + ".reason.json"))["sha256"] is None
     secret.unlink()  # the link now points nowhere: retention still removes it (and never follows it)
-    removed = apply_archive_retention(settings(), now=datetime.now(UTC) + timedelta(days=400))
+    removed = apply_archive_retention(settings(), warehouse(), now=datetime.now(UTC) + timedelta(days=400))
     assert q.path in removed and not os.path.lexists(moved)
 
 
@@ -623,7 +624,7 @@ def test_a_linked_landing_folder_is_never_read_nor_emptied(home: Path, tmp_path:
         (landing / "politie").mkdir()
         (landing / "politie" / "misdrijven").symlink_to(elsewhere)
 
-    report = ingest_dataset("politie", "misdrijven")
+    report = ingest_dataset("politie", "misdrijven", *platform())
 
     assert not report.files_ingested and not report.files_quarantined
     assert report.files_skipped and "symbolic link" in report.files_skipped[0][1]
@@ -631,7 +632,7 @@ def test_a_linked_landing_folder_is_never_read_nor_emptied(home: Path, tmp_path:
 
 
 def test_a_file_swapped_for_a_link_after_the_listing_is_not_opened(tmp_path: Path) -> None:
-    from wijkbeeld.ingest.engine import _open_file
+    from wijkbeeld.ingest.readers.common import open_file as _open_file
 
     target = tmp_path / "target.csv"
     target.write_text("x")
@@ -646,13 +647,13 @@ def test_a_file_swapped_for_a_link_after_the_listing_is_not_opened(tmp_path: Pat
 def _materialize(assets: list, checks: list = (), instance=None):
     from dagster import DagsterInstance, materialize
 
-    from orchestration.resources import REFRESH_LOCK, refresh_lock_resource
+    from orchestration.resources import resources
 
     with DagsterInstance.ephemeral() as ephemeral:
         return materialize(
             [*assets, *checks],
             instance=instance or ephemeral,
-            resources={REFRESH_LOCK: refresh_lock_resource},
+            resources=resources(),
             raise_on_error=False,
         )
 
@@ -710,8 +711,8 @@ def test_publicatie_needs_the_gate_of_every_table_it_publishes(home: Path) -> No
 
 HOLDER = """
 import pathlib, sys, time
-from wijkbeeld.config import settings
-from wijkbeeld.refresh import refresh_lock
+from tests.homes import platform, platform_kw, settings, warehouse
+from wijkbeeld.housekeeping import refresh_lock
 with refresh_lock(settings().ensure(), "nightly_refresh (test)"):
     print("held", flush=True)
     while not pathlib.Path(sys.argv[1]).exists():
@@ -728,8 +729,9 @@ def test_a_second_refresh_does_not_start_and_says_who_holds_the_warehouse(
     from dagster import DagsterInstance, build_run_status_sensor_context
 
     from assets.ingest_defs import INGEST_ASSETS
+    from orchestration.refresh import run_refresh
     from orchestration.sensors import notify_on_run_failure
-    from wijkbeeld.refresh import RefreshBusy, run_refresh
+    from wijkbeeld.housekeeping import RefreshBusy
 
     monkeypatch.setenv("WIJKBEELD_REFRESH_WAIT_SECONDS", "1")
     settings().ensure()
@@ -811,8 +813,8 @@ def test_a_refresh_with_one_poison_file_in_each_dataset_publishes_everything_els
 ) -> None:
     from openpyxl import load_workbook
 
+    from orchestration.refresh import run_refresh
     from tests import extracts
-    from wijkbeeld.refresh import run_refresh
 
     monkeypatch.setenv("WIJKBEELD_MAX_LINE_BYTES", "200000")
     landing = home / "landing"

@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from wijkbeeld.config import settings
+from tests.homes import platform, platform_kw, settings
+from wijkbeeld.ingest import ensure_warehouse, ingest_dataset, validate_file
 from wijkbeeld.ingest.contracts import PROVENANCE_COLUMNS, ContractError, all_contracts, parse_contract
-from wijkbeeld.ingest.engine import ensure_warehouse, ingest_dataset, validate_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
 FILES = {
@@ -51,7 +51,7 @@ def drop(partner: str, dataset: str, data: bytes | str, name: str | None = None)
 
 
 def rows(sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(settings().warehouse), read_only=True)
+    con = duckdb.connect(str(settings().warehouse_file), read_only=True)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:
@@ -61,7 +61,7 @@ def rows(sql: str, params: list | None = None) -> list[tuple]:
 def load_geography() -> None:
     for partner, dataset in (("cbs", "kerncijfers"), ("cbs", "adressen")):
         drop(partner, dataset, fixture_text(partner, dataset))
-        report = ingest_dataset(partner, dataset)
+        report = ingest_dataset(partner, dataset, *platform())
         assert report.files_ingested == [FILES[(partner, dataset)]], report
 
 
@@ -82,8 +82,8 @@ def test_contracts_load_and_every_raw_table_is_created_empty(home: Path) -> None
     contracts = {c.name: c for c in all_contracts()}
     assert {f"{p}/{d}" for p, d in FILES} <= set(contracts)
     con = duckdb.connect(":memory:")
-    ensure_warehouse(con)
-    ensure_warehouse(con)  # idempotent
+    ensure_warehouse(con, all_contracts())
+    ensure_warehouse(con, all_contracts())  # idempotent
     for contract in contracts.values():
         cols = con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
@@ -129,7 +129,7 @@ def test_good_files_of_all_five_datasets_load_with_normalised_values_and_provena
     for partner, dataset in FILES:
         if partner != "cbs":
             drop(partner, dataset, fixture_text(partner, dataset))
-            report = ingest_dataset(partner, dataset)
+            report = ingest_dataset(partner, dataset, *platform())
             assert report.files_ingested == [FILES[(partner, dataset)]], report
             assert report.rows_rejected == 0 and not report.files_quarantined
 
@@ -172,7 +172,7 @@ def test_good_files_of_all_five_datasets_load_with_normalised_values_and_provena
 def test_meldingen_are_mapped_to_buurt_by_address_then_pc6_majority_else_unmapped(home: Path) -> None:
     load_geography()
     drop("gemeente", "meldingen", fixture_text("gemeente", "meldingen"))
-    report = ingest_dataset("gemeente", "meldingen")
+    report = ingest_dataset("gemeente", "meldingen", *platform())
     assert report.rows_accepted == 30 and report.rows_unmapped == 8
     got = {
         r[0]: r[1:]
@@ -196,16 +196,16 @@ def test_meldingen_are_mapped_to_buurt_by_address_then_pc6_majority_else_unmappe
 
 def test_politie_waits_for_the_cbs_geography_and_meldingen_for_the_addresses(home: Path) -> None:
     drop("politie", "misdrijven", fixture_text("politie", "misdrijven"))
-    report = ingest_dataset("politie", "misdrijven")
+    report = ingest_dataset("politie", "misdrijven", *platform())
     assert report.waiting_for == ["cbs/kerncijfers"]
     assert report.files_waiting == ["misdrijven-202407.csv"] and not report.files_quarantined
     assert (settings().landing / "politie" / "misdrijven" / "misdrijven-202407.csv").exists()
 
     drop("cbs", "kerncijfers", fixture_text("cbs", "kerncijfers"))
-    ingest_dataset("cbs", "kerncijfers")
+    ingest_dataset("cbs", "kerncijfers", *platform())
     drop("gemeente", "meldingen", fixture_text("gemeente", "meldingen"))
-    assert ingest_dataset("gemeente", "meldingen").waiting_for == ["cbs/adressen"]
-    assert ingest_dataset("politie", "misdrijven").files_ingested == ["misdrijven-202407.csv"]
+    assert ingest_dataset("gemeente", "meldingen", *platform()).waiting_for == ["cbs/adressen"]
+    assert ingest_dataset("politie", "misdrijven", *platform()).files_ingested == ["misdrijven-202407.csv"]
 
 
 # ---------------------------------------------------------------- bad files -> quarantine
@@ -262,9 +262,9 @@ def test_bad_file_is_quarantined_with_a_reason_and_nothing_loads(
     path = drop(partner, dataset, data, name)
     copy = tmp_path / path.name
     copy.write_bytes(path.read_bytes())
-    verdict = validate_file(copy, f"{partner}/{dataset}")  # the partner-side check, before ingest
+    verdict = validate_file(copy, f"{partner}/{dataset}", **platform_kw())  # the partner-side check, before ingest
     before = rows(f"SELECT count(*) FROM raw.raw_{partner}__{dataset} UNION ALL SELECT count(*) FROM meta.leveringen")
-    report = ingest_dataset(partner, dataset)
+    report = ingest_dataset(partner, dataset, *platform())
 
     assert [q.file for q in report.files_quarantined] == [path.name]
     assert not report.files_ingested and not path.exists()
@@ -289,7 +289,7 @@ def test_a_bad_file_does_not_stop_a_good_one_next_to_it(home: Path) -> None:
     load_geography()
     drop("politie", "misdrijven", "", "misdrijven-202406.csv")
     drop("politie", "misdrijven", fixture_text("politie", "misdrijven"))
-    report = ingest_dataset("politie", "misdrijven")
+    report = ingest_dataset("politie", "misdrijven", *platform())
     assert report.files_ingested == ["misdrijven-202407.csv"]
     assert [q.file for q in report.files_quarantined] == ["misdrijven-202406.csv"]
     assert rows("SELECT count(*) FROM raw.raw_politie__misdrijven") == [(40,)]
@@ -304,12 +304,12 @@ def test_bom_extra_columns_and_header_case_are_tolerated(home: Path, tmp_path: P
     header = header.replace("gwb_code", " GWB_Code ").replace("recs", "RECS") + ";ind_wbi"
     body = "\n".join(line + ";123" for line in body.rstrip("\n").split("\n")) + "\n"
     drop("cbs", "kerncijfers", b"\xef\xbb\xbf" + f"{header}\n{body}".encode())
-    report = ingest_dataset("cbs", "kerncijfers")
+    report = ingest_dataset("cbs", "kerncijfers", *platform())
     assert report.files_ingested == ["kwb-2024.csv"] and report.rows_rejected == 0
     assert rows("SELECT count(*) FROM raw.raw_cbs__kerncijfers") == [(22,)]  # 23 rows, NL00 skipped
     copy = tmp_path / "kwb-2024.csv"
     copy.write_bytes(next((settings().archive / "cbs" / "kerncijfers").iterdir()).read_bytes())
-    verdict = validate_file(copy, "cbs/kerncijfers")
+    verdict = validate_file(copy, "cbs/kerncijfers", **platform_kw())
     assert verdict.accepted
     assert any("ind_wbi" in n for n in verdict.notes) and any("byte order mark" in n for n in verdict.notes)
     assert any("already ingested (levering 1)" in n for n in verdict.notes)
@@ -343,8 +343,8 @@ def test_a_bad_row_is_rejected_with_line_and_reason_and_the_rest_loads(
     path = drop("politie", dataset, with_line(text, line))
     copy = tmp_path / path.name
     copy.write_bytes(path.read_bytes())
-    verdict = validate_file(copy)
-    report = ingest_dataset("politie", dataset)
+    verdict = validate_file(copy, **platform_kw())
+    report = ingest_dataset("politie", dataset, *platform())
     assert report.files_ingested and report.rows_rejected == 1
     assert report.rows_accepted == n_lines - 1
     bad = rows("SELECT regel, kolom, reden FROM meta.afgewezen_rijen")
@@ -361,7 +361,7 @@ def test_exact_duplicates_are_kept_once_and_conflicting_keys_are_rejected(home: 
     text = with_line(text, "0;0.0.0;WK082600;2024MM06;0")  # identical to line 2 (normalised)
     text = with_line(text, "1;0.0.0; WK082601;2024MM06;8")  # same key as line 3, other count
     drop("politie", "misdrijven", text)
-    report = ingest_dataset("politie", "misdrijven")
+    report = ingest_dataset("politie", "misdrijven", *platform())
     assert report.rows_accepted == 39 and report.rows_rejected == 3
     bad = dict(rows("SELECT regel, reden FROM meta.afgewezen_rijen ORDER BY regel"))
     assert bad[42] == "exact duplicate of line 2 (kept once)"
@@ -375,10 +375,10 @@ def test_exact_duplicates_are_kept_once_and_conflicting_keys_are_rejected(home: 
 def test_the_same_file_twice_changes_nothing(home: Path) -> None:
     load_geography()
     drop("politie", "incidenten", fixture_text("politie", "incidenten"))
-    ingest_dataset("politie", "incidenten")
+    ingest_dataset("politie", "incidenten", *platform())
     state = rows("SELECT count(*), max(levering_id) FROM raw.raw_politie__incidenten")
     landing = drop("politie", "incidenten", fixture_text("politie", "incidenten"), "incidenten-202407.csv")
-    report = ingest_dataset("politie", "incidenten")
+    report = ingest_dataset("politie", "incidenten", *platform())
     assert report.files_already_ingested == ["incidenten-202407.csv"] and not report.files_ingested
     assert not landing.exists()
     assert rows("SELECT count(*), max(levering_id) FROM raw.raw_politie__incidenten") == state
@@ -390,9 +390,9 @@ def test_a_redelivery_with_the_same_name_is_a_new_levering(home: Path) -> None:
     load_geography()
     text = fixture_text("politie", "misdrijven")
     drop("politie", "misdrijven", text)
-    ingest_dataset("politie", "misdrijven")
+    ingest_dataset("politie", "misdrijven", *platform())
     drop("politie", "misdrijven", text.replace("2024MM06;0\n", "2024MM06;1\n", 1))
-    report = ingest_dataset("politie", "misdrijven")
+    report = ingest_dataset("politie", "misdrijven", *platform())
     assert report.files_ingested == ["misdrijven-202407.csv"]
     lev = rows("SELECT levering_id, bron_sha256 FROM meta.leveringen WHERE dataset = 'misdrijven' ORDER BY 1")
     assert len(lev) == 2 and lev[0][1] != lev[1][1] and lev[1][0] > lev[0][0]
@@ -404,7 +404,7 @@ def test_a_redelivery_with_the_same_name_is_a_new_levering(home: Path) -> None:
 def test_a_crash_between_commit_and_archive_is_healed_on_the_next_run(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import wijkbeeld.ingest.engine as ingest
+    from wijkbeeld.ingest import landing
 
     load_geography()
     drop("politie", "misdrijven", fixture_text("politie", "misdrijven"))
@@ -412,14 +412,14 @@ def test_a_crash_between_commit_and_archive_is_healed_on_the_next_run(
     def crash(path: Path, dest: Path) -> None:
         raise OSError("simulated crash after COMMIT")
 
-    monkeypatch.setattr(ingest, "_archive", crash)
+    monkeypatch.setattr(landing, "archive", crash)
     with pytest.raises(OSError, match="simulated"):
-        ingest_dataset("politie", "misdrijven")
+        ingest_dataset("politie", "misdrijven", *platform())
     monkeypatch.undo()
     monkeypatch.setenv("WIJKBEELD_HOME", str(home))
     monkeypatch.setenv("WIJKBEELD_SETTLE_SECONDS", "0")
     assert rows("SELECT count(*) FROM raw.raw_politie__misdrijven") == [(40,)]  # committed
-    report = ingest_dataset("politie", "misdrijven")
+    report = ingest_dataset("politie", "misdrijven", *platform())
     assert report.files_already_ingested == ["misdrijven-202407.csv"]
     assert rows("SELECT count(*) FROM raw.raw_politie__misdrijven") == [(40,)]
     assert len(list((settings().archive / "politie" / "misdrijven").iterdir())) == 1
@@ -431,16 +431,16 @@ def test_a_file_younger_than_the_settle_time_is_not_read_unless_marked_complete(
     load_geography()
     monkeypatch.setenv("WIJKBEELD_SETTLE_SECONDS", "3600")
     fresh = drop("politie", "misdrijven", fixture_text("politie", "misdrijven"))
-    report = ingest_dataset("politie", "misdrijven")
+    report = ingest_dataset("politie", "misdrijven", *platform())
     assert report.files_waiting == [fresh.name] and not report.files_ingested and fresh.exists()
 
     fresh.with_name(fresh.name + ".complete").touch()
     old = drop("politie", "incidenten", fixture_text("politie", "incidenten"))
     an_hour_ago = time.time() - 3700
     os.utime(old, (an_hour_ago, an_hour_ago))
-    assert ingest_dataset("politie", "misdrijven").files_ingested == [fresh.name]
+    assert ingest_dataset("politie", "misdrijven", *platform()).files_ingested == [fresh.name]
     assert not fresh.with_name(fresh.name + ".complete").exists()
-    assert ingest_dataset("politie", "incidenten").files_ingested == [old.name]
+    assert ingest_dataset("politie", "incidenten", *platform()).files_ingested == [old.name]
 
 
 # ---------------------------------------------------------------- privacy
@@ -452,7 +452,7 @@ def test_personal_data_never_reaches_the_warehouse_or_a_reason_file(home: Path) 
     drop("gemeente", "meldingen", with_line(text, f"M2024-9999;xx-07-2024;Afval;;{MARKER} tekst;{MARKER};1;;Open;"))
     bad = "\n".join(line.replace("-07-2024", "-13-2024") for line in text.split("\n"))
     drop("gemeente", "meldingen", bad, "meldingen-GM0766-202407.csv")  # every date bad -> quarantined
-    report = ingest_dataset("gemeente", "meldingen")
+    report = ingest_dataset("gemeente", "meldingen", *platform())
     assert report.files_ingested == ["meldingen-GM0826-202407.csv"] and report.rows_rejected == 1
     assert [q.file for q in report.files_quarantined] == ["meldingen-GM0766-202407.csv"]
 
@@ -476,25 +476,25 @@ def test_personal_data_never_reaches_the_warehouse_or_a_reason_file(home: Path) 
 def test_validate_file_gives_the_ingest_verdict_without_writing(home: Path, tmp_path: Path) -> None:
     good = tmp_path / "misdrijven-202407.csv"
     good.write_text(fixture_text("politie", "misdrijven"), encoding="utf-8")
-    verdict = validate_file(good)
+    verdict = validate_file(good, **platform_kw())
     assert verdict.accepted and verdict.dataset == "politie/misdrijven" and verdict.rows_accepted == 40
     assert any("not checked" in n for n in verdict.notes)  # no warehouse: geography not checked
-    assert not settings().warehouse.exists() and good.exists()
+    assert not settings().warehouse_file.exists() and good.exists()
 
     load_geography()
     bad = tmp_path / "incidenten-202407.csv"
     bad.write_text(with_line(fixture_text("politie", "incidenten"), "90;Overlast jeugd;WK999999;2024MM07;1"))
     before = rows("SELECT count(*) FROM meta.leveringen")
-    verdict = validate_file(bad)
+    verdict = validate_file(bad, **platform_kw())
     assert verdict.accepted and verdict.rows_rejected == 1
     assert verdict.bad_rows[0].line == 32 and "unknown area code" in verdict.bad_rows[0].reason
     assert rows("SELECT count(*) FROM meta.leveringen") == before and bad.exists()
 
     empty = tmp_path / "kwb-2023.csv"
     empty.write_text("")
-    verdict = validate_file(empty)
+    verdict = validate_file(empty, **platform_kw())
     assert not verdict.accepted and "empty" in verdict.reasons[0] and "REFUSED" in verdict.text()
-    assert not validate_file(tmp_path / "report.csv").accepted
+    assert not validate_file(tmp_path / "report.csv", **platform_kw()).accepted
 
 
 # ---------------------------------------------------------------- Dagster
@@ -504,16 +504,14 @@ def test_dagster_assets_report_metadata_and_warn_on_quarantine(home: Path) -> No
     from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, materialize
 
     from assets.ingest_defs import INGEST_ASSETS, INGEST_CHECKS
-    from orchestration.resources import REFRESH_LOCK, refresh_lock_resource
+    from orchestration.resources import resources
 
     for partner, dataset in (("cbs", "kerncijfers"), ("cbs", "adressen"), ("politie", "misdrijven")):
         drop(partner, dataset, fixture_text(partner, dataset))
     drop("gemeente", "meldingen", fixture_text("gemeente", "meldingen"))  # 8 of its rows cannot be mapped
     drop("politie", "incidenten", b"", "incidenten-202407.csv")
     with DagsterInstance.ephemeral() as instance:
-        result = materialize(
-            [*INGEST_ASSETS, *INGEST_CHECKS], instance=instance, resources={REFRESH_LOCK: refresh_lock_resource}
-        )
+        result = materialize([*INGEST_ASSETS, *INGEST_CHECKS], instance=instance, resources=resources())
     assert result.success
     [materialization] = result.asset_materializations_for_node("raw_politie__misdrijven")
     meta = materialization.metadata

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from wijkbeeld.ingest.engine import validate_file
+from tests.homes import platform_kw
+from wijkbeeld.ingest import validate_file
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "partners.md"
 SECTIONS = re.split(r"\n### ", PAGE.read_text(encoding="utf-8"))[1:]
@@ -57,6 +58,6 @@ def test_every_dataset_has_an_example() -> None:
 @pytest.mark.parametrize("section", SECTIONS, ids=[s.split(" ", 1)[0] for s in SECTIONS])
 def test_the_example_file_is_accepted(home: Path, tmp_path: Path, section: str) -> None:
     dataset, path = _write_example(section, tmp_path)
-    verdict = validate_file(path)  # the dataset is recognised from the example's file name
+    verdict = validate_file(path, **platform_kw())  # the dataset is recognised from the example's file name
     assert verdict.dataset == dataset
     assert verdict.accepted and verdict.rows_rejected == 0, verdict.text()

@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.refresh import run_refresh
 from tests import extracts
 from tests.homes import use_data_home
-from wijkbeeld.refresh import run_refresh
 
 pytestmark = pytest.mark.slow
 

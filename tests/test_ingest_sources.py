@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.homes import platform, platform_kw, settings
 from tests.test_ingest import FIXTURES, NEXT_YEAR, drop, load_geography, reason_json, rows
-from wijkbeeld.config import settings
+from wijkbeeld.ingest import Freshness, all_contracts, freshness, ingest_dataset, validate_file
 from wijkbeeld.ingest.contracts import load_contract
-from wijkbeeld.ingest.engine import Freshness, freshness, ingest_dataset, validate_file
 
 GGD_HEADER = ["Gebiedcode", "Gebiednaam", "Indicator", "Percentage", "Ondergrens", "Bovengrens", "Respondenten"]
 GGD_LABELS = [
@@ -129,7 +129,7 @@ def verdict_before_ingest(path: Path, dataset: str, tmp: Path):
     """The partner-side verdict on a copy of the landed file (ingest moves the original)."""
     copy = tmp / path.name
     shutil.copyfile(path, copy)
-    return validate_file(copy, dataset)
+    return validate_file(copy, dataset, **platform_kw())
 
 
 # ---------------------------------------------------------------- good files
@@ -139,7 +139,7 @@ def test_good_files_of_the_new_sources_load_mapped_and_without_personal_data(hom
     load_geography()
     brw = land("brandweer/incidenten", "\ufeff" + text_file("brandweer/incidenten"), "brandweer-incidenten-202407.csv")
     verdict = verdict_before_ingest(brw, "brandweer/incidenten", tmp_path)
-    report = ingest_dataset("brandweer", "incidenten")
+    report = ingest_dataset("brandweer", "incidenten", *platform())
     assert report.files_ingested == [brw.name] and report.rows_accepted == 24 and report.rows_rejected == 0
     assert verdict.accepted and (verdict.rows_accepted, verdict.rows_unmapped) == (24, 4) == (24, report.rows_unmapped)
     got = {r[0]: r[1:] for r in rows("SELECT incident_id, pc6, buurtcode, wijkcode, koppeling, maand FROM "
@@ -156,7 +156,7 @@ def test_good_files_of_the_new_sources_load_mapped_and_without_personal_data(hom
 
     ggd = land("ggd/gezondheidsmonitor", workbook("ggd/gezondheidsmonitor"), "gezondheidsmonitor-2024.xlsx")
     verdict = verdict_before_ingest(ggd, "ggd/gezondheidsmonitor", tmp_path)
-    report = ingest_dataset("ggd", "gezondheidsmonitor")
+    report = ingest_dataset("ggd", "gezondheidsmonitor", *platform())
     assert report.rows_accepted == 25 and verdict.accepted and verdict.rows_accepted == 25
     values = {(r[0], r[1]): r[2:] for r in rows(
         "SELECT gebiedcode, indicator, percentage, ondergrens, bovengrens, respondenten, jaar, bron_regel "
@@ -168,7 +168,7 @@ def test_good_files_of_the_new_sources_load_mapped_and_without_personal_data(hom
 
     hh = land("gemeente/handhaving", workbook("gemeente/handhaving"), "handhaving-GM0826-2024.xlsx")
     verdict = verdict_before_ingest(hh, "gemeente/handhaving", tmp_path)
-    report = ingest_dataset("gemeente", "handhaving")
+    report = ingest_dataset("gemeente", "handhaving", *platform())
     assert report.rows_accepted == 24 and report.rows_unmapped == 4 and verdict.rows_unmapped == 4
     got = rows("SELECT buurtcode, wijkcode, koppeling, count(*) FROM raw.raw_gemeente__handhaving GROUP BY ALL "
                "ORDER BY 1")  # fmt: skip
@@ -188,7 +188,7 @@ def test_good_files_of_the_new_sources_load_mapped_and_without_personal_data(hom
 
     vm = land("gemeente/veiligheidsmonitor", text_file("gemeente/veiligheidsmonitor"), "veiligheidsmonitor-2024.csv")
     verdict = verdict_before_ingest(vm, "gemeente/veiligheidsmonitor", tmp_path)
-    report = ingest_dataset("gemeente", "veiligheidsmonitor")
+    report = ingest_dataset("gemeente", "veiligheidsmonitor", *platform())
     assert report.rows_accepted == 24 and verdict.accepted and report.rows_unmapped == 0
     assert rows("SELECT waarde, respondenten FROM raw.raw_gemeente__veiligheidsmonitor WHERE gebiedcode = 'WK082602' "
                 "AND indicator LIKE 'Verloedering%'") == [(2.9, 95)]  # fmt: skip
@@ -196,7 +196,7 @@ def test_good_files_of_the_new_sources_load_mapped_and_without_personal_data(hom
 
     corp = workbook("corporatie/signalen")
     land("corporatie/signalen", corp, corp.name)
-    report = ingest_dataset("corporatie", "signalen")
+    report = ingest_dataset("corporatie", "signalen", *platform())
     assert report.rows_accepted == 41 and report.rows_unmapped == 38
     assert rows("SELECT corporatie, kwartaal, kwartaal_begin, pc6, buurtcode, koppeling, verhuureenheden, "
                 "huurachterstand_2mnd FROM raw.raw_corporatie__signalen WHERE pc6 = '4901AB'") == [
@@ -212,10 +212,10 @@ def test_unmapped_rows_of_an_older_geography_are_counted_per_period_and_warned(h
     old = (FIXTURES / "kwb-2024.csv").read_text(encoding="utf-8")
     old += "WK082699;Oude wijk;Oosterhout;Wijk;100" + ";." * 12 + "\n"
     drop("cbs", "kerncijfers", old, "kwb-2023.csv")
-    assert ingest_dataset("cbs", "kerncijfers").files_ingested == ["kwb-2023.csv"]
+    assert ingest_dataset("cbs", "kerncijfers", *platform()).files_ingested == ["kwb-2023.csv"]
     text = text_file("gemeente/veiligheidsmonitor") + "WK082699;Verloedering (schaalscore 0-10);3,0;70\n"
     drop("gemeente", "veiligheidsmonitor", text, "veiligheidsmonitor-2024.csv")
-    report = ingest_dataset("gemeente", "veiligheidsmonitor")
+    report = ingest_dataset("gemeente", "veiligheidsmonitor", *platform())
     assert report.rows_accepted == 25 and report.rows_unmapped == 1
     assert report.unmapped_by_period == {"2024": 1}
 
@@ -223,13 +223,13 @@ def test_unmapped_rows_of_an_older_geography_are_counted_per_period_and_warned(h
 def test_freshness_follows_the_contract_cadence(home: Path) -> None:
     import duckdb
 
-    from wijkbeeld.ingest.engine import ensure_warehouse
+    from wijkbeeld.ingest import ensure_warehouse
 
     load_geography()
     land("brandweer/incidenten", text_file("brandweer/incidenten"), "brandweer-incidenten-202407.csv")
-    ingest_dataset("brandweer", "incidenten")
+    ingest_dataset("brandweer", "incidenten", *platform())
     contract = load_contract("brandweer", "incidenten")  # monthly, 31 days of grace
-    con = duckdb.connect(str(settings().warehouse), read_only=True)
+    con = duckdb.connect(str(settings().warehouse_file), read_only=True)
     try:
         on_time = freshness(con, contract, date(2024, 10, 1))  # August is due a month + 31 days after July
         late = freshness(con, contract, date(2024, 10, 2))
@@ -240,7 +240,7 @@ def test_freshness_follows_the_contract_cadence(home: Path) -> None:
     assert late is not None and late.overdue and "OVERDUE" in late.text()
     assert never is not None and never.covered_until is None and never.overdue
     con = duckdb.connect(":memory:")
-    ensure_warehouse(con)
+    ensure_warehouse(con, all_contracts())
     assert freshness(con, load_contract("corporatie", "signalen"), date(2024, 1, 1)).text().startswith("no delivery")
 
 
@@ -306,7 +306,7 @@ def test_bad_file_is_quarantined_and_validate_agrees(
     path = land(dataset, built, name)
     verdict = verdict_before_ingest(path, dataset, tmp_path)
     partner, ds = dataset.split("/")
-    report = ingest_dataset(partner, ds)
+    report = ingest_dataset(partner, ds, *platform())
 
     assert [q.file for q in report.files_quarantined] == [name] and not report.files_ingested
     assert (settings().quarantine / partner / ds / name).is_file() and not path.exists()
@@ -352,7 +352,7 @@ def test_a_bad_row_in_a_workbook_is_rejected_with_its_row_and_validate_agrees(
     path = land(dataset, workbook(dataset, data=change(good)), name)
     verdict = verdict_before_ingest(path, dataset, tmp_path)
     partner, ds = dataset.split("/")
-    report = ingest_dataset(partner, ds)
+    report = ingest_dataset(partner, ds, *platform())
     n_bad = 2 if "conflicting" in reason else 1
     assert report.files_ingested == [path.name] and report.rows_rejected == n_bad
     first_row = 5 if dataset.startswith("ggd") else 2  # the GGD sheet has a title block of three rows
@@ -370,7 +370,7 @@ def test_extra_columns_and_header_case_in_a_workbook_are_tolerated(home: Path, t
     path = land("ggd/gezondheidsmonitor", book, book.name)
     verdict = verdict_before_ingest(path, "ggd/gezondheidsmonitor", tmp_path)
     assert verdict.accepted and any("Opmerking" in n for n in verdict.notes)
-    assert ingest_dataset("ggd", "gezondheidsmonitor").rows_accepted == 25
+    assert ingest_dataset("ggd", "gezondheidsmonitor", *platform()).rows_accepted == 25
 
 
 # ---------------------------------------------------------------- deliveries
@@ -380,21 +380,21 @@ def test_a_workbook_still_being_written_is_left_alone_until_it_settles(home: Pat
     load_geography()
     monkeypatch.setenv("WIJKBEELD_SETTLE_SECONDS", "3600")
     half = land("gemeente/handhaving", _truncated(workbook("gemeente/handhaving")), "handhaving-GM0826-2024.xlsx")
-    report = ingest_dataset("gemeente", "handhaving")
+    report = ingest_dataset("gemeente", "handhaving", *platform())
     assert report.files_waiting == [half.name] and not report.files_quarantined and half.exists()
     half.write_bytes(workbook("gemeente/handhaving").read_bytes())  # the copy completes
     an_hour_ago = time.time() - 3700
     os.utime(half, (an_hour_ago, an_hour_ago))
-    assert ingest_dataset("gemeente", "handhaving").files_ingested == [half.name]
+    assert ingest_dataset("gemeente", "handhaving", *platform()).files_ingested == [half.name]
 
 
 def test_the_same_workbook_twice_changes_nothing(home: Path) -> None:
     load_geography()
     book = workbook("corporatie/signalen")
     land("corporatie/signalen", book, book.name)
-    ingest_dataset("corporatie", "signalen")
+    ingest_dataset("corporatie", "signalen", *platform())
     land("corporatie/signalen", book, book.name)
-    report = ingest_dataset("corporatie", "signalen")
+    report = ingest_dataset("corporatie", "signalen", *platform())
     assert report.files_already_ingested == [book.name] and not report.files_ingested
     assert rows("SELECT count(*), count(DISTINCT levering_id) FROM raw.raw_corporatie__signalen") == [(41, 1)]
 
@@ -414,14 +414,14 @@ def test_a_redelivery_revising_earlier_months_replaces_exactly_those_keys(home: 
     load_geography()
     july = (FIXTURES / "misdrijven-202407.csv").read_text(encoding="utf-8")
     drop("politie", "misdrijven", july)
-    ingest_dataset("politie", "misdrijven")
+    ingest_dataset("politie", "misdrijven", *platform())
     before = {r[:2]: r[2] for r in _newest("politie/misdrijven", "wijken_en_buurten, maand, levering_id")}
     header, *lines = july.rstrip("\n").split("\n")
     revised = [ln.rsplit(";", 1)[0] + ";77" for ln in lines if "2024MM07" in ln and "wk082601" in ln.lower()]
     assert revised
     august = [ln.replace("2024MM07", "2024MM08") for ln in lines if "2024MM07" in ln]
     drop("politie", "misdrijven", "\n".join([header, *revised, *august]) + "\n", "misdrijven-202408.csv")
-    assert ingest_dataset("politie", "misdrijven").files_ingested == ["misdrijven-202408.csv"]
+    assert ingest_dataset("politie", "misdrijven", *platform()).files_ingested == ["misdrijven-202408.csv"]
     after = _newest("politie/misdrijven", "wijken_en_buurten, maand, levering_id, geregistreerde_misdrijven")
     won = {(w, m): (lev, n) for w, m, lev, n in after}
     assert {n for (w, m), (lev, n) in won.items() if (w, m) == ("WK082601", date(2024, 7, 1))} == {77}
@@ -431,12 +431,12 @@ def test_a_redelivery_revising_earlier_months_replaces_exactly_those_keys(home: 
     assert {lev for (w, m), (lev, _) in won.items() if m == date(2024, 8, 1)} == {4}  # kwb 1, adressen 2, July 3
 
     land("brandweer/incidenten", text_file("brandweer/incidenten"), "brandweer-incidenten-202407.csv")
-    ingest_dataset("brandweer", "incidenten")
+    ingest_dataset("brandweer", "incidenten", *platform())
     fix = "incident_id,melding_tijd,incidentsoort,prioriteit,ter_plaatse,pc6,huisnummer,x_rd,y_rd,rookmelder\n"
     fix += "BRW-2024-000101,2024-07-01T01:41:00,Buitenbrand,3,nee,4901AA,16,,,\n"
     fix += "BRW-2024-000200,2024-08-02T10:00:00,Loos alarm,2,ja,4902CD,1,,,\n"
     land("brandweer/incidenten", fix, "brandweer-incidenten-202408.csv")
-    ingest_dataset("brandweer", "incidenten")
+    ingest_dataset("brandweer", "incidenten", *platform())
     newest = {r[0]: r[1:] for r in _newest("brandweer/incidenten", "incident_id, prioriteit, ter_plaatse")}
     assert newest["BRW-2024-000101"] == (3, "nee") and newest["BRW-2024-000102"][1] == "ja"
     assert len(newest) == 25  # 24 of July, one new; the revised incident counted once
@@ -446,9 +446,9 @@ def test_a_redelivered_yearly_workbook_replaces_the_earlier_one_as_a_whole(home:
     load_geography()
     rows_until_june = [r for r in handhaving_rows() if r[1].month <= 6]
     land("gemeente/handhaving", workbook("gemeente/handhaving", data=rows_until_june), "handhaving-GM0826-2024.xlsx")
-    ingest_dataset("gemeente", "handhaving")
+    ingest_dataset("gemeente", "handhaving", *platform())
     land("gemeente/handhaving", workbook("gemeente/handhaving"), "handhaving-GM0826-2024.xlsx")  # the year so far
-    assert ingest_dataset("gemeente", "handhaving").files_ingested == ["handhaving-GM0826-2024.xlsx"]
+    assert ingest_dataset("gemeente", "handhaving", *platform()).files_ingested == ["handhaving-GM0826-2024.xlsx"]
     newest = _newest("gemeente/handhaving", "levering_id, zaaknummer_hash")
     assert len(newest) == 24 and {lev for lev, _ in newest} == {4}  # kwb 1, adressen 2, first workbook 3
     assert rows("SELECT count(*) FROM raw.raw_gemeente__handhaving") == [(len(rows_until_june) + 24,)]

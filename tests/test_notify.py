@@ -22,7 +22,7 @@ from dagster import (
 )
 
 from orchestration.sensors import notify_on_run_failure
-from wijkbeeld.config import settings
+from tests.homes import settings
 from wijkbeeld.notify import NOTIFIED_TAG, PUBLICATION_BLOCKED, RUN_FAILURE, build, notify, redact_url
 
 TOKEN = "s3cr3t-T0KEN-4711"
@@ -75,7 +75,8 @@ def _log(home: Path) -> list[dict]:
 def test_blocked_publication_is_logged_and_posted(home: Path, hook: _Hook, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WIJKBEELD_WEBHOOK_URL", hook.url())
     sent = notify(
-        build(failed_checks=["fct_indicator_waarde: quality_gate"], failed_steps=["fct_indicator_waarde"], run_id="r1")
+        build(failed_checks=["fct_indicator_waarde: quality_gate"], failed_steps=["fct_indicator_waarde"], run_id="r1"),
+        settings(),
     )
 
     assert sent.event == PUBLICATION_BLOCKED
@@ -94,7 +95,9 @@ def test_blocked_publication_is_logged_and_posted(home: Path, hook: _Hook, monke
 
 def test_without_webhook_only_the_log_is_written(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WIJKBEELD_WEBHOOK_URL", raising=False)
-    notify(build(failed_checks=[], failed_steps=["publicatie"], errors=["publicatie: disk full\ntraceback..."]))
+    notify(
+        build(failed_checks=[], failed_steps=["publicatie"], errors=["publicatie: disk full\ntraceback..."]), settings()
+    )
 
     (line,) = _log(home)
     assert line["event"] == RUN_FAILURE
@@ -118,7 +121,7 @@ def test_a_failing_webhook_is_logged_and_never_raises(
         url = f"file:///etc/passwd?token={TOKEN}"
     monkeypatch.setenv("WIJKBEELD_WEBHOOK_URL", url)
 
-    notify(build(failed_checks=[], failed_steps=["raw_politie__misdrijven"]))
+    notify(build(failed_checks=[], failed_steps=["raw_politie__misdrijven"]), settings())
 
     notification, failed = _log(home)
     assert notification["kind"] == "notification"
@@ -145,7 +148,7 @@ def test_a_redirect_is_not_followed_with_the_credentials(home: Path, monkeypatch
         threading.Thread(target=redirector.serve_forever, daemon=True).start()
         monkeypatch.setenv("WIJKBEELD_WEBHOOK_URL", f"http://user:{TOKEN}@127.0.0.1:{redirector.server_address[1]}/h")
 
-        notify(build(failed_checks=[], failed_steps=["x"]))
+        notify(build(failed_checks=[], failed_steps=["x"]), settings())
 
         redirector.shutdown()
         redirector.server_close()
@@ -185,7 +188,7 @@ def test_a_trickling_server_cannot_hold_the_notification_past_its_deadline(
     monkeypatch.setenv("WIJKBEELD_WEBHOOK_TIMEOUT", "1")
     monkeypatch.setenv("WIJKBEELD_WEBHOOK_URL", f"http://127.0.0.1:{listener.getsockname()[1]}/hook")
 
-    notify(build(failed_checks=[], failed_steps=["x"]))
+    notify(build(failed_checks=[], failed_steps=["x"]), settings())
 
     stop.set()
     server.join(5)
@@ -198,7 +201,7 @@ def test_a_trickling_server_cannot_hold_the_notification_past_its_deadline(
 def test_an_invalid_url_never_writes_its_token(home: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("WIJKBEELD_WEBHOOK_URL", url)
 
-    notify(build(failed_checks=[], failed_steps=["x"]))
+    notify(build(failed_checks=[], failed_steps=["x"]), settings())
 
     assert _log(home)[-1]["kind"] == "webhook_failed"
     assert TOKEN not in (home / "logs" / "notifications.log").read_text()
@@ -260,7 +263,8 @@ def test_run_failure_sensor_notifies_failures_and_blocked_gates(home: Path, hook
 
 
 def test_refresh_that_cannot_start_notifies(home: Path, hook: _Hook, monkeypatch: pytest.MonkeyPatch) -> None:
-    from wijkbeeld.refresh import RefreshError, run_refresh
+    from orchestration.refresh import run_refresh
+    from wijkbeeld.housekeeping import RefreshError
 
     monkeypatch.setenv("WIJKBEELD_WEBHOOK_URL", hook.url("/hook"))
     monkeypatch.setenv("WIJKBEELD_MIN_FREE_MB", str(10**9))  # more than any disk: the preflight refuses
@@ -277,7 +281,6 @@ def test_refresh_that_cannot_start_notifies(home: Path, hook: _Hook, monkeypatch
 
 
 def test_operations_in_the_definitions() -> None:
-    from dagster import AssetKey
 
     from orchestration.definitions import defs
 
@@ -289,11 +292,6 @@ def test_operations_in_the_definitions() -> None:
     assert not any(k.startswith(("raw_gemeente__", "raw_cbs__")) for k in keys)  # other partners stay as loaded
     full = defs.resolve_job_def("nightly_refresh")
     assert keys < {k.to_user_string() for k in full.asset_layer.executable_asset_keys}
-
-    graph = defs.resolve_asset_graph()
-    model = graph.get(AssetKey(["fct_indicator_waarde"])).metadata["dbt_docs"]
-    assert model.url.startswith("file://") and model.url.endswith("#!/model/model.wijkbeeld.fct_indicator_waarde")
-    assert "reports/dbt-docs/index.html" in model.url
 
 
 def test_error_text_names_the_root_cause_an_operator_can_act_on() -> None:

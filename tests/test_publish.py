@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from wijkbeeld.config import Settings, settings
+from tests.homes import platform, settings
 from wijkbeeld.publish import (
     PublishError,
     UnknownReleaseError,
@@ -26,6 +26,8 @@ from wijkbeeld.publish import (
     rollback,
     summary,
 )
+from wijkbeeld.settings import Settings
+from wijkbeeld.warehouse import Warehouse
 
 TABLES = ["dim_gebied", "fct_indicator_waarde"]
 CHECKS = [{"name": "uniek_gebied"}, {"name": "niveau_toegestaan"}]
@@ -42,7 +44,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 def make_warehouse(s: Settings, marker: str, n: int, *, reverse: bool = False) -> None:
     """(Re)write the mart tables: ``n`` wijken and two indicator rows per wijk, all tagged ``marker``."""
     order = "DESC" if reverse else "ASC"
-    with duckdb.connect(str(s.warehouse)) as con:
+    with duckdb.connect(str(s.warehouse_file)) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS mart")
         con.execute(
             f"""
@@ -67,7 +69,8 @@ def make_warehouse(s: Settings, marker: str, n: int, *, reverse: bool = False) -
 
 def publish(s: Settings, **overrides):
     args = {
-        "warehouse": s.warehouse,
+        "warehouse": Warehouse.from_settings(s),
+        "settings": settings(),  # read now: a test may have changed a setting after creating its home
         "tables": TABLES,
         "gate": GATE,
         "geografie_jaar": 2024,
@@ -97,7 +100,7 @@ def test_publish_creates_release_stable_file_symlink_and_parquet(home: Settings)
     assert result.changed
     release = result.release
     assert release.path == home.releases / release.release_id
-    assert release.is_current and current_release() == release
+    assert release.is_current and current_release(settings()) == release
     assert release.row_counts == {"dim_gebied": 5, "fct_indicator_waarde": 10}
     assert (home.publish / "current").is_symlink()
     assert os.readlink(home.publish / "current") == f"releases/{release.release_id}"
@@ -107,7 +110,7 @@ def test_publish_creates_release_stable_file_symlink_and_parquet(home: Settings)
     assert stable.stat().st_ino != release.duckdb_path.stat().st_ino  # a copy, not the release file itself
     assert not list(home.publish.glob(".*.tmp")) and not list(home.releases.glob(".tmp-*"))
 
-    with duckdb.connect(str(home.warehouse), read_only=True) as wh:
+    with duckdb.connect(str(home.warehouse_file), read_only=True) as wh:
         for table in TABLES:
             expected = rows(wh, f"mart.{table}")
             assert rows(wh, f"read_parquet('{release.parquet_dir / (table + '.parquet')}')") == expected
@@ -147,7 +150,7 @@ def test_identical_content_publishes_nothing(home: Settings) -> None:
 
     assert not second.changed
     assert second.release == first.release
-    assert [r.release_id for r in list_releases()] == [first.release.release_id]
+    assert [r.release_id for r in list_releases(settings())] == [first.release.release_id]
     assert (home.publish / "wijkbeeld.duckdb").stat().st_ino == stable_inode
     assert len(history(home)) == 1
 
@@ -163,11 +166,11 @@ def test_changed_content_gives_new_release_and_publicatie_keeps_history(home: Se
     assert second.release.release_id > first.release.release_id
     assert markers(home.publish / "wijkbeeld.duckdb") == {"B"}
     assert markers(first.release.duckdb_path) == {"A"}  # the old release is untouched
-    assert current_release().release_id == second.release.release_id
+    assert current_release(settings()).release_id == second.release.release_id
     with duckdb.connect(str(home.publish / "wijkbeeld.duckdb"), read_only=True) as pub:
         ids = [r for (r,) in pub.execute("SELECT release_id FROM mart.publicatie ORDER BY 1").fetchall()]
     assert ids == [first.release.release_id, second.release.release_id]
-    assert [r.is_current for r in list_releases()] == [True, False]
+    assert [r.is_current for r in list_releases(settings())] == [True, False]
 
 
 def test_release_ids_unique_and_sortable_within_one_second(home: Settings) -> None:
@@ -177,7 +180,7 @@ def test_release_ids_unique_and_sortable_within_one_second(home: Settings) -> No
         ids.append(publish(home).release.release_id)
     assert len(set(ids)) == 3
     assert ids == sorted(ids)
-    assert [r.release_id for r in list_releases()] == ids[::-1]
+    assert [r.release_id for r in list_releases(settings())] == ids[::-1]
 
 
 def test_retention_keeps_newest_n(home: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -187,7 +190,7 @@ def test_retention_keeps_newest_n(home: Settings, monkeypatch: pytest.MonkeyPatc
         make_warehouse(home, marker, 3)
         ids.append(publish(home).release.release_id)
 
-    kept = [r.release_id for r in list_releases()]
+    kept = [r.release_id for r in list_releases(settings())]
     assert kept == [ids[3], ids[2]]
     assert sorted(p.name for p in home.releases.iterdir()) == sorted(kept)
 
@@ -198,7 +201,7 @@ def test_retention_never_deletes_current(home: Settings, monkeypatch: pytest.Mon
         make_warehouse(home, marker, 3)
         result = publish(home)
 
-    assert [r.release_id for r in list_releases()] == [result.release.release_id]
+    assert [r.release_id for r in list_releases(settings())] == [result.release.release_id]
     assert markers(home.publish / "current" / "wijkbeeld.duckdb") == {"B"}
 
 
@@ -208,10 +211,10 @@ def test_rollback_swaps_back_and_writes_history(home: Settings) -> None:
     make_warehouse(home, "B", 4)
     second = publish(home).release
 
-    restored = rollback(first.release_id)
+    restored = rollback(first.release_id, *platform())
 
     assert restored.release_id == first.release_id and restored.is_current
-    assert current_release().release_id == first.release_id
+    assert current_release(settings()).release_id == first.release_id
     assert markers(home.publish / "wijkbeeld.duckdb") == {"A"}
     assert os.readlink(home.publish / "current") == f"releases/{first.release_id}"
     events = history(home)
@@ -230,9 +233,9 @@ def test_rollback_to_unknown_release_is_a_clear_error(home: Settings) -> None:
     kept = publish(home).release.release_id
 
     with pytest.raises(UnknownReleaseError, match=r"Unknown release '20990101T000000Z-abcdef'") as info:
-        rollback("20990101T000000Z-abcdef")
+        rollback("20990101T000000Z-abcdef", *platform())
     assert kept in str(info.value)
-    assert current_release().release_id == kept
+    assert current_release(settings()).release_id == kept
 
 
 def test_stale_temp_folders_are_cleaned_up(home: Settings) -> None:
@@ -248,7 +251,7 @@ def test_stale_temp_folders_are_cleaned_up(home: Settings) -> None:
 
     assert not stale.exists()
     assert not list(home.publish.glob(".*.tmp"))
-    assert list_releases()[0].release_id == current_release().release_id
+    assert list_releases(settings())[0].release_id == current_release(settings()).release_id
 
 
 def test_missing_table_fails_clearly_and_changes_nothing(home: Settings) -> None:
@@ -260,7 +263,7 @@ def test_missing_table_fails_clearly_and_changes_nothing(home: Settings) -> None
     with pytest.raises(PublishError, match="publicatie"):
         publish(home, tables=[*TABLES, "publicatie"])
 
-    assert current_release() == first
+    assert current_release(settings()) == first
     assert not list(home.releases.glob(".tmp-*"))
 
 
@@ -269,7 +272,7 @@ def test_publish_leaves_warehouse_free_for_a_writer(home: Settings) -> None:
     make_warehouse(home, "A", 3)
     publish(home)
     script = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('CREATE TABLE mart.extra AS SELECT 1 i')"
-    done = subprocess.run([sys.executable, "-c", script, str(home.warehouse)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", script, str(home.warehouse_file)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
 
@@ -377,7 +380,7 @@ def test_rollback_is_recorded_in_publicatie_and_kept_by_the_next_publish(home: S
     make_warehouse(home, "B", 4)
     b = publish(home).release
 
-    rollback(a.release_id)
+    rollback(a.release_id, *platform())
 
     stable = home.publish / "wijkbeeld.duckdb"
     assert _publicatie(stable) == [
@@ -399,7 +402,7 @@ def test_rollback_is_recorded_in_publicatie_and_kept_by_the_next_publish(home: S
 
 
 def test_releases_and_rollback_commands(home: Settings, capsys: pytest.CaptureFixture[str]) -> None:
-    from wijkbeeld.cli import main
+    from orchestration.cli import main
 
     assert main(["releases"]) == 0
     assert "No releases" in capsys.readouterr().out
@@ -421,7 +424,7 @@ def test_releases_and_rollback_commands(home: Settings, capsys: pytest.CaptureFi
     assert main(["rollback", "nonsense"]) == 2
     err = capsys.readouterr().err
     assert "Unknown release 'nonsense'" in err and "Traceback" not in err
-    assert current_release().release_id == a.release_id
+    assert current_release(settings()).release_id == a.release_id
 
 
 def test_a_stable_file_from_before_the_event_columns_is_carried_over(home: Settings) -> None:
@@ -437,7 +440,7 @@ def test_a_stable_file_from_before_the_event_columns_is_carried_over(home: Setti
     make_warehouse(home, "B", 3)
 
     b = publish(home).release
-    rollback(a.release_id)
+    rollback(a.release_id, *platform())
 
     assert [r[:3] for r in _publicatie(stable)] == [
         (1, a.release_id, "publicatie"),

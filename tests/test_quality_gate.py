@@ -12,9 +12,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from data_quality.checks import CHECK_NAME, build_quality_checks
+from assets.quality import CHECK_NAME, build_quality_checks
 from data_quality.gate import load_specs, run_gate, validate_table
-from wijkbeeld.config import settings
+from orchestration.resources import resources
+from tests.homes import platform, settings
 
 MART_TABLES = ["dim_gebied", "dim_indicator", "fct_indicator_waarde", "fct_kwetsbaarheid", "herkomst"]
 
@@ -143,7 +144,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def warehouse(home: Path) -> Path:
-    path = settings().warehouse
+    path = settings().warehouse_file
     with duckdb.connect(str(path)) as con:
         con.execute(GOOD_WAREHOUSE_SQL)
     return path
@@ -155,7 +156,7 @@ def execute(path: Path, sql: str) -> None:
 
 
 def failed_names(table: str, warehouse: Path) -> list[str]:
-    result = validate_table(table, warehouse=warehouse)
+    result = validate_table(table, *platform())
     assert not result.success
     return [e.name for e in result.failed]
 
@@ -167,7 +168,7 @@ def test_expectations_yaml_compiles_for_every_mart_table() -> None:
 
 
 def test_good_data_passes_and_writes_offline_report(warehouse: Path, home: Path) -> None:
-    result = run_gate()
+    result = run_gate(*platform())
 
     assert result.success, result.failed
     assert [t.table for t in result.tables] == [
@@ -324,7 +325,7 @@ def test_violation_fails_and_names_the_expectation(warehouse: Path, table: str, 
 def test_failing_rows_are_counted_and_sampled(warehouse: Path) -> None:
     execute(warehouse, "UPDATE mart.fct_indicator_waarde SET teller = 7 WHERE teller = 10")
 
-    result = validate_table("fct_indicator_waarde", warehouse=warehouse)
+    result = validate_table("fct_indicator_waarde", *platform())
 
     failed = {e.name: e for e in result.failed}
     gevoelig = failed["disclosure_teller_gevoelig"]
@@ -351,7 +352,7 @@ def test_disclosure_audit_fails_where_a_hidden_teller_can_be_narrowed(warehouse:
         "UPDATE mart.fct_indicator_waarde SET teller = 15, waarde = 0.6 WHERE gebiedcode IN ('GM0826', 'VR20') "
         "AND indicator_code = 'V01' AND periode = '2024'",
     )
-    result = validate_table("fct_indicator_waarde", warehouse=warehouse)
+    result = validate_table("fct_indicator_waarde", *platform())
     audit = next(e for e in result.expectations if e.name == "disclosure_audit")
     assert not audit.success and audit.failing_rows == 1
     assert audit.sample == [
@@ -368,7 +369,7 @@ def test_disclosure_audit_fails_where_a_hidden_teller_can_be_narrowed(warehouse:
 
 
 def test_disclosure_audit_reports_what_it_attacked(warehouse: Path) -> None:
-    result = validate_table("fct_indicator_waarde", warehouse=warehouse)
+    result = validate_table("fct_indicator_waarde", *platform())
     audit = next(e for e in result.expectations if e.name == "disclosure_audit")
     assert audit.success
     # hidden: WK082601 V01 2024 (in [81, 89]), V07 2024, G01 2024 (no relation: [0, inf))
@@ -387,13 +388,13 @@ def publish_copy(warehouse: Path) -> Path:
 def test_row_count_compared_with_previous_release(warehouse: Path) -> None:
     execute(warehouse, "INSERT INTO mart.dim_gebied SELECT * FROM mart.dim_gebied")  # 8 rows
     execute(warehouse, "INSERT INTO mart.dim_gebied SELECT * FROM mart.dim_gebied")  # 16 rows
-    without_release = validate_table("dim_gebied", warehouse=warehouse)
+    without_release = validate_table("dim_gebied", *platform())
     assert "row_count" not in [e.name for e in without_release.failed]  # no previous release: passes
     publish_copy(warehouse)
 
     # drop to 5 of 16 rows (31 %)
     execute(warehouse, "DELETE FROM mart.dim_gebied WHERE rowid >= 5")
-    result = validate_table("dim_gebied", warehouse=warehouse)
+    result = validate_table("dim_gebied", *platform())
 
     row_count = next(e for e in result.expectations if e.name == "row_count")
     assert not row_count.success
@@ -405,7 +406,7 @@ def test_row_count_compared_with_previous_release(warehouse: Path) -> None:
 def test_missing_required_table_fails(warehouse: Path) -> None:
     execute(warehouse, "DROP TABLE mart.fct_kwetsbaarheid")
 
-    result = run_gate()
+    result = run_gate(*platform())
 
     assert not result.success
     assert result.failed == {
@@ -419,7 +420,7 @@ def test_missing_required_table_fails(warehouse: Path) -> None:
 def test_expectation_that_cannot_be_evaluated_fails_with_its_error(warehouse: Path) -> None:
     execute(warehouse, "DROP TABLE mart.dim_gebied")
 
-    result = validate_table("fct_indicator_waarde", warehouse=warehouse)
+    result = validate_table("fct_indicator_waarde", *platform())
 
     # the rule that names dim_gebied, and the disclosure audit, which takes the geography from it
     assert [e.name for e in result.failed] == ["gebied_known", "disclosure_audit"]
@@ -430,10 +431,10 @@ def test_expectation_that_cannot_be_evaluated_fails_with_its_error(warehouse: Pa
 
 
 def test_single_table_run_updates_its_part_of_the_report(warehouse: Path, home: Path) -> None:
-    run_gate()
+    run_gate(*platform())
     execute(warehouse, "UPDATE mart.herkomst SET rijen_afgewezen = -1")
 
-    result = run_gate(["herkomst"])
+    result = run_gate(*platform(), ["herkomst"])
 
     assert not result.success
     latest = json.loads((home / "reports" / "quality" / "latest.json").read_text())
@@ -455,7 +456,7 @@ def test_blocking_check_skips_downstream_asset(warehouse: Path) -> None:
         """Stands in for the publish asset."""
 
     checks = build_quality_checks(["fct_indicator_waarde"])
-    result = dg.materialize([upstream, publish, *checks], raise_on_error=False)
+    result = dg.materialize([upstream, publish, *checks], resources=resources(), raise_on_error=False)
 
     assert not result.success
     materialised = {e.asset_key for e in result.get_asset_materialization_events()}
@@ -476,7 +477,7 @@ def test_passing_check_lets_downstream_run(warehouse: Path) -> None:
     def publish() -> None:
         """Stands in for the publish asset."""
 
-    result = dg.materialize([upstream, publish, *build_quality_checks(["fct_indicator_waarde"])])
+    result = dg.materialize([upstream, publish, *build_quality_checks(["fct_indicator_waarde"])], resources=resources())
 
     assert result.success
     assert dg.AssetKey(["publish"]) in {e.asset_key for e in result.get_asset_materialization_events()}

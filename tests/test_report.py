@@ -19,9 +19,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from wijkbeeld.config import Settings, settings
+from tests.homes import settings, warehouse
 from wijkbeeld.publish import publish_release
-from wijkbeeld.report import ReportError, build_report, report_dir
+from wijkbeeld.report import ReportError, build_report, wijkprofiel_dir
+from wijkbeeld.settings import Settings
+from wijkbeeld.warehouse import Warehouse
 
 CHROMIUM = Path(os.environ.get("WIJKBEELD_CHROMIUM", "/usr/bin/chromium"))
 CURRENT = ("2024-07/2025-06", "12mnd")
@@ -129,9 +131,9 @@ def write_sample_mart(warehouse: Path, *, variant: int = 0) -> None:
 
 def publish_sample(s: Settings, *, variant: int = 0):
     """Write the sample mart into the warehouse and publish it as a release."""
-    write_sample_mart(s.warehouse, variant=variant)
+    write_sample_mart(s.warehouse_file, variant=variant)
     return publish_release(
-        warehouse=s.warehouse,
+        warehouse=Warehouse.from_settings(s),
         tables=WIJK_TABLES,
         gate={"resultaat": "geslaagd"},
         geografie_jaar=2024,
@@ -150,14 +152,14 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         s = settings().ensure()
         publish_sample(s)
         # The report must come from the release, not the warehouse: spoil the warehouse after publishing.
-        with duckdb.connect(str(s.warehouse)) as con:
+        with duckdb.connect(str(s.warehouse_file)) as con:
             con.execute("UPDATE mart.dim_gebied SET gebiedsnaam = 'NIET GEPUBLICEERD'")
-        build_report(s)
+        build_report(s, warehouse())
     return s
 
 
 def _read(s: Settings, name: str) -> str:
-    return (report_dir(s) / name).read_text(encoding="utf-8")
+    return (wijkprofiel_dir(s) / name).read_text(encoding="utf-8")
 
 
 def test_overview_has_map_ranking_and_signals_from_the_published_release(published: Settings) -> None:
@@ -178,7 +180,7 @@ def test_overview_has_map_ranking_and_signals_from_the_published_release(publish
     assert 'id="n-signalen">1<' in html
     assert "L01 120.0 -&gt; 80.0 (-33.3 %; regio -2.0 %)" in html
     assert "Lagere meldingsbereidheid" in html
-    assert len(list((report_dir(published) / "wijk").glob("*.html"))) == 6
+    assert len(list((wijkprofiel_dir(published) / "wijk").glob("*.html"))) == 6
 
 
 def test_wijk_page_compares_with_gemeente_and_region_and_explains_suppression(published: Settings) -> None:
@@ -217,7 +219,7 @@ def test_wijk_page_lists_current_and_earlier_signals(published: Settings) -> Non
 
 
 def test_pages_are_self_contained_and_escape_text(published: Settings) -> None:
-    pages = [report_dir(published) / "index.html", *sorted((report_dir(published) / "wijk").glob("*.html"))]
+    pages = [wijkprofiel_dir(published) / "index.html", *sorted((wijkprofiel_dir(published) / "wijk").glob("*.html"))]
     for path in pages:
         html = path.read_text(encoding="utf-8")
         assert "<script" not in html, path
@@ -228,55 +230,55 @@ def test_pages_are_self_contained_and_escape_text(published: Settings) -> None:
 
 
 def test_schematic_fallback_without_reference_polygons(published: Settings, tmp_path: Path) -> None:
-    result = build_report(published, geojson=tmp_path / "missing.geojson")
+    result = build_report(published, warehouse(), geojson=tmp_path / "missing.geojson")
     html = result.path.read_text(encoding="utf-8")
     assert result.on_map == 0
     assert "Schematische weergave, geen kaart" in html
     assert "<path" not in html.split('id="kaart"')[1].split("</section>")[0]
-    build_report(published)  # restore the real map for the browser test
+    build_report(published, warehouse())  # restore the real map for the browser test
 
 
 def test_report_without_a_release_is_a_clear_error(home: Path) -> None:
-    from wijkbeeld.cli import main
+    from orchestration.cli import main
 
     with pytest.raises(ReportError, match="No published release yet"):
-        build_report(settings())
+        build_report(settings(), warehouse())
     assert main(["report"]) == 2
 
 
 def test_cli_report_prints_the_path(published: Settings, monkeypatch, capsys) -> None:
-    from wijkbeeld.cli import main
+    from orchestration.cli import main
 
     monkeypatch.setenv("WIJKBEELD_HOME", str(published.home))
     assert main(["report"]) == 0
-    assert str(report_dir(published) / "index.html") in capsys.readouterr().out
+    assert str(wijkprofiel_dir(published) / "index.html") in capsys.readouterr().out
 
 
 def test_refresh_summary_points_at_the_report_of_the_current_release(published: Settings) -> None:
     from wijkbeeld.summary import published_summary
 
-    text = published_summary(published)
-    assert f"Wijkprofiel report:           {report_dir(published) / 'index.html'}" in text
-    meta = report_dir(published) / "rapport.json"
+    text = published_summary(published, warehouse())
+    assert f"Wijkprofiel report:           {wijkprofiel_dir(published) / 'index.html'}" in text
+    meta = wijkprofiel_dir(published) / "rapport.json"
     original = meta.read_text(encoding="utf-8")
     try:
         meta.write_text(json.dumps({"release_id": "20200101T000000Z-abcdef"}), encoding="utf-8")
-        assert "is of release 20200101T000000Z-abcdef, not the current one" in published_summary(published)
+        assert "is of release 20200101T000000Z-abcdef, not the current one" in published_summary(published, warehouse())
     finally:
         meta.write_text(original, encoding="utf-8")
 
 
 def test_rollback_rebuilds_the_report_for_the_release_made_current(home: Path, capsys) -> None:
-    from wijkbeeld.cli import main
+    from orchestration.cli import main
 
     s = settings().ensure()
     first = publish_sample(s).release.release_id
     second = publish_sample(s, variant=1).release.release_id
-    build_report(s)
+    build_report(s, warehouse())
     assert json.loads(_read(s, "rapport.json"))["release_id"] == second
     assert main(["rollback", first]) == 0
     assert json.loads(_read(s, "rapport.json"))["release_id"] == first
-    assert f"Wijkprofiel report rebuilt: {report_dir(s) / 'index.html'}" in capsys.readouterr().out
+    assert f"Wijkprofiel report rebuilt: {wijkprofiel_dir(s) / 'index.html'}" in capsys.readouterr().out
 
 
 def test_definitions_run_the_report_after_publishing() -> None:
@@ -296,16 +298,17 @@ def test_dagster_asset_builds_the_report_of_the_current_release(published: Setti
     from dagster import materialize
 
     from assets.report import wijkprofiel_rapport
+    from orchestration.resources import resources
 
     monkeypatch.setenv("WIJKBEELD_HOME", str(published.home))
-    (report_dir(published) / "index.html").unlink()
-    result = materialize([wijkprofiel_rapport])
+    (wijkprofiel_dir(published) / "index.html").unlink()
+    result = materialize([wijkprofiel_rapport], resources=resources())
     assert result.success
     [event] = result.get_asset_materialization_events()
     meta = event.materialization.metadata
-    assert meta["wijkpaginas"].value == 6 and meta["wijken_op_kaart"].value == 5
-    assert meta["rapport"].value == str(report_dir(published) / "index.html")
-    assert (report_dir(published) / "index.html").is_file()
+    assert meta["wijk_pages"].value == 6 and meta["wijken_on_map"].value == 5
+    assert meta["report"].value == str(wijkprofiel_dir(published) / "index.html")
+    assert (wijkprofiel_dir(published) / "index.html").is_file()
 
 
 # --------------------------------------------------------------------------------------- real browser
@@ -350,7 +353,7 @@ def screenshot(html: str | Path, out: str | Path, *, width: int = 1280, height: 
 
 
 def test_report_loads_in_headless_chromium(published: Settings, tmp_path: Path) -> None:
-    index = report_dir(published) / "index.html"
+    index = wijkprofiel_dir(published) / "index.html"
     with _browser() as p:
         browser = _launch(p)
         try:

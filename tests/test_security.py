@@ -12,9 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from wijkbeeld.config import REPO_ROOT, settings
+from tests.homes import platform, settings, warehouse
+from wijkbeeld.housekeeping import apply_archive_retention, secure_private_files
 from wijkbeeld.publish import publish_release
-from wijkbeeld.refresh import apply_archive_retention, secure_private_files
+from wijkbeeld.settings import REPO_ROOT
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -31,8 +32,8 @@ def test_private_folders_and_files_are_owner_only(home: Path) -> None:
     delivered.write_text("x")
     delivered.chmod(0o644)  # as a partner's upload arrives
     (s.quarantine / "bad.csv").write_text("x")
-    s.warehouse.write_bytes(b"")
-    s.warehouse.chmod(0o664)
+    s.warehouse_file.write_bytes(b"")
+    s.warehouse_file.chmod(0o664)
 
     secure_private_files(s)
 
@@ -40,12 +41,12 @@ def test_private_folders_and_files_are_owner_only(home: Path) -> None:
         assert _mode(folder) == 0o700, folder
     assert _mode(delivered.parent) == 0o700 and _mode(delivered) == 0o600
     assert _mode(s.quarantine / "bad.csv") == 0o600
-    assert _mode(s.warehouse) == 0o600
+    assert _mode(s.warehouse_file) == 0o600
 
 
 def test_folders_get_explicit_modes_whatever_the_umask(home: Path) -> None:
     """With umask 000 the data home, publish/, releases/ and reports/ were world-writable; dagster/ was not private."""
-    from wijkbeeld.ingest.engine import ingest_dataset
+    from wijkbeeld.ingest import ingest_dataset
 
     old = os.umask(0)
     try:
@@ -58,7 +59,7 @@ def test_folders_get_explicit_modes_whatever_the_umask(home: Path) -> None:
         bad = s.landing / "cbs" / "kerncijfers" / "kwb-24.csv"
         bad.parent.mkdir(parents=True)
         bad.write_text("x")
-        assert ingest_dataset("cbs", "kerncijfers").files_quarantined
+        assert ingest_dataset("cbs", "kerncijfers", *platform()).files_quarantined
         quarantined = s.quarantine / "cbs" / "kerncijfers"
         assert _mode(quarantined) == 0o700 and _mode(quarantined.parent) == 0o700
         page = s.reports / "quality" / "index.html"  # written by another step with the process umask
@@ -73,11 +74,17 @@ def test_folders_get_explicit_modes_whatever_the_umask(home: Path) -> None:
 
 def test_published_files_are_readable_by_all_and_writable_by_none(home: Path) -> None:
     s = settings().ensure()
-    with duckdb.connect(str(s.warehouse)) as con:
+    with duckdb.connect(str(s.warehouse_file)) as con:
         con.execute("CREATE SCHEMA mart")
         con.execute("CREATE TABLE mart.dim_gebied AS SELECT 'WK082601' AS gebiedcode")
     result = publish_release(
-        warehouse=s.warehouse, tables=["dim_gebied"], gate={}, geografie_jaar=2024, perioden=[], code_versie="t"
+        warehouse=warehouse(),
+        tables=["dim_gebied"],
+        gate={},
+        geografie_jaar=2024,
+        perioden=[],
+        code_versie="t",
+        settings=s,
     )
 
     assert _mode(result.stable_path) == 0o444
@@ -89,7 +96,7 @@ def test_published_files_are_readable_by_all_and_writable_by_none(home: Path) ->
 
 
 def _leveringen(s, rows: list[tuple[str, datetime]]) -> None:
-    with duckdb.connect(str(s.warehouse)) as con:
+    with duckdb.connect(str(s.warehouse_file)) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS meta")
         con.execute("CREATE TABLE meta.leveringen (archief_pad VARCHAR, geladen_op TIMESTAMP)")
         con.executemany("INSERT INTO meta.leveringen VALUES (?, ?)", [(p, t.replace(tzinfo=None)) for p, t in rows])
@@ -130,7 +137,7 @@ def test_archive_retention_counts_from_loading_and_covers_quarantine(
     q_new = _file(q / "meldingen-GM0826-202405.csv", NOW - timedelta(days=40))
     q_new_reason = _file(q / "meldingen-GM0826-202405.csv.reason.json", NOW - timedelta(days=3))
 
-    removed = apply_archive_retention(settings(), now=NOW)
+    removed = apply_archive_retention(settings(), warehouse(), now=NOW)
 
     gone = [expired, orphan, q_old, q_old_reason]
     assert sorted(removed) == sorted(p.relative_to(s.home).as_posix() for p in gone)
@@ -142,7 +149,7 @@ def test_archive_retention_zero_keeps_everything(home: Path, monkeypatch: pytest
     monkeypatch.setenv("WIJKBEELD_ARCHIVE_RETENTION_DAYS", "0")
     s = settings().ensure()
     old = _file(s.archive / "politie" / "misdrijven" / "aaa_misdrijven-202001.csv", NOW - timedelta(days=4000))
-    assert apply_archive_retention(s, now=NOW) == [] and old.exists()
+    assert apply_archive_retention(s, warehouse(), now=NOW) == [] and old.exists()
 
 
 def test_default_retention_is_a_year(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -190,7 +197,7 @@ def test_stale_decoded_temp_copies_are_removed(tmp_path: Path, monkeypatch: pyte
     """A killed ingest leaves its decoded copy of a partner file in the temp folder; the next refresh removes it."""
     import tempfile
 
-    from wijkbeeld.refresh import STALE_TEMP_HOURS, remove_stale_temp_dirs
+    from wijkbeeld.housekeeping import STALE_TEMP_HOURS, remove_stale_temp_dirs
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     stale = tmp_path / "wijkbeeld-ingest-abc"

@@ -1,9 +1,8 @@
-"""Run the nightly job in-process through Dagster and describe its outcome for a person.
+"""The housekeeping around a refresh: one refresh at a time, a data home that can be written, private folders,
+archive retention and the temp copies a killed run left.
 
-Around the job, the refresh does the housekeeping a night run needs without a daemon: it checks that the data
-home is writable and has room, repairs what a killed earlier run left (:func:`wijkbeeld.publish.recover`;
-DuckDB itself rolls back an unfinished warehouse transaction), keeps the private folders private, applies the
-archive retention and notifies (log file, webhook) when the run failed or the quality gate blocked publication.
+``wijkbeeld refresh`` (orchestration/refresh.py) does all of it around the job it runs in-process; for runs the
+daemon or the UI launched, the ``refresh_lock`` resource and the ``housekeeping_after_run`` sensor do.
 """
 
 from __future__ import annotations
@@ -13,16 +12,19 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from wijkbeeld.config import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, Settings, make_dir, settings
+import duckdb
 
-LOG = logging.getLogger("wijkbeeld.refresh")
+from wijkbeeld.settings import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, Settings, make_dir
+from wijkbeeld.warehouse import Warehouse, WarehouseBusy
+
+LOG = logging.getLogger("wijkbeeld.housekeeping")
 
 
 class RefreshError(Exception):
@@ -107,37 +109,6 @@ def _busy(path: Path, wait: float) -> str:
     )
 
 
-@dataclass
-class RefreshOutcome:
-    """What a refresh did: published or not, and why not."""
-
-    success: bool
-    published: bool
-    release_id: str | None = None
-    new_release: bool = False
-    failed_checks: list[str] = field(default_factory=list)
-    failed_steps: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    recovered: list[str] = field(default_factory=list)
-    expired_files: list[str] = field(default_factory=list)
-    run_id: str | None = None
-
-
-DAGSTER_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 1\n"
-
-
-def use_data_home_instance(s: Settings) -> None:
-    """Keep Dagster's run history in the data home, so `make ui` shows the runs of `wijkbeeld refresh`."""
-    if not os.environ.get("DAGSTER_HOME"):
-        os.environ["DAGSTER_HOME"] = str(s.home / "dagster")
-    make_dir(Path(os.environ["DAGSTER_HOME"]), PRIVATE_DIR_MODE)  # run storage with event logs: owner only
-    config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
-    if not config.exists():
-        # No phoning home from a public-safety server; one run at a time (the daemon queues the next one instead
-        # of letting it wait for the refresh lock); the rest are Dagster's defaults (storage in DAGSTER_HOME).
-        config.write_text(DAGSTER_YAML)
-
-
 def preflight(s: Settings) -> Settings:
     """Fail early and clearly when the data home cannot be written or is (nearly) full."""
     try:
@@ -161,114 +132,6 @@ def preflight(s: Settings) -> Settings:
     return s
 
 
-def run_refresh() -> RefreshOutcome:
-    """ingest -> dbt -> quality gate -> publish, exactly as the nightly schedule runs it."""
-    s = settings()
-    try:
-        outcome = _run(s)
-    except RefreshError as exc:
-        _notify_error(s, str(exc))
-        raise
-    except OSError as exc:  # e.g. the disk filled up under Dagster's own run storage
-        message = f"refresh failed writing {exc.filename or s.home}: {exc.strerror or exc}"
-        _notify_error(s, message)
-        raise RefreshError(message) from exc
-    if not outcome.success:
-        from wijkbeeld.notify import build, notify
-
-        notify(
-            build(
-                failed_checks=outcome.failed_checks,
-                failed_steps=outcome.failed_steps,
-                errors=outcome.errors,
-                run_id=outcome.run_id,
-                job="nightly_refresh (wijkbeeld refresh)",
-            ),
-            s,
-        )
-    return outcome
-
-
-def _run(s: Settings) -> RefreshOutcome:
-    preflight(s)
-    with refresh_lock(s, "wijkbeeld refresh"):
-        return _run_locked(s)
-
-
-def _run_locked(s: Settings) -> RefreshOutcome:
-    use_data_home_instance(s)
-    from wijkbeeld.publish import PublishError, recover
-
-    try:
-        recovered = recover(s)
-    except PublishError as exc:
-        raise RefreshError(str(exc)) from exc
-    recovered += remove_stale_temp_dirs()
-    for line in recovered:
-        LOG.warning("recovered from an interrupted run: %s", line)
-    secure_private_files(s)
-
-    from dagster import DagsterInstance
-
-    from orchestration.definitions import defs
-    from orchestration.jobs import NIGHTLY_JOB_NAME
-    from wijkbeeld.notify import NOTIFIED_TAG
-
-    job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            tags={NOTIFIED_TAG: "wijkbeeld refresh"},
-            # The console shows INFO and up (one line per delivery batch, check results, the summary); the full
-            # event log, DEBUG included, is still stored in the instance and shown by `make ui`.
-            run_config={
-                "loggers": {"console": {"config": {"log_level": os.environ.get("WIJKBEELD_LOG_LEVEL", "INFO")}}}
-            },
-        )
-    outcome = _describe(result)
-    outcome.recovered = recovered
-    outcome.expired_files = apply_archive_retention(s)
-    secure_private_files(s)
-    return outcome
-
-
-def _describe(result) -> RefreshOutcome:
-    failed_checks = [
-        f"{'/'.join(ev.asset_key.path)}: {ev.check_name}"
-        for ev in result.get_asset_check_evaluations()
-        if not ev.passed and ev.severity.value == "ERROR"
-    ]
-    from wijkbeeld.notify import error_text
-
-    failures = result.get_step_failure_events()
-    errors = []
-    for ev in failures:
-        error = getattr(ev.event_specific_data, "error", None)
-        if error is not None and error.message:
-            errors.append(f"{ev.step_key}: {error_text(error)}")
-    published = [m for m in result.get_asset_materialization_events() if m.asset_key.path == ["publicatie"]]
-    outcome = RefreshOutcome(
-        success=result.success and not failed_checks,
-        published=bool(published),
-        failed_checks=failed_checks,
-        failed_steps=[ev.step_key or "?" for ev in failures],
-        errors=errors,
-        run_id=result.run_id,
-    )
-    if published:
-        meta = published[0].materialization.metadata
-        outcome.release_id = meta["release_id"].value
-        outcome.new_release = bool(meta["nieuwe_release"].value)
-    return outcome
-
-
-def _notify_error(s: Settings, message: str) -> None:
-    from wijkbeeld.notify import build, notify
-
-    notify(build(failed_checks=[], failed_steps=["refresh"], errors=[message], job="wijkbeeld refresh"), s)
-
-
 # ------------------------------------------------------------------------------------------ housekeeping
 
 
@@ -279,8 +142,6 @@ STALE_TEMP_HOURS = 6
 def remove_stale_temp_dirs(now: float | None = None) -> list[str]:
     """Delete what a killed ingest left in the system temp folder: decoded copies of partner files, which may
     hold personal data. Only folders of ours older than ``STALE_TEMP_HOURS`` (a live run's are younger)."""
-    import tempfile
-
     cutoff = (now or time.time()) - STALE_TEMP_HOURS * 3600
     removed = []
     for path in Path(tempfile.gettempdir()).iterdir():
@@ -326,7 +187,7 @@ def _chmod(path: Path, mode: int) -> None:
         pass
 
 
-def apply_archive_retention(s: Settings, now: datetime | None = None) -> list[str]:
+def apply_archive_retention(s: Settings, warehouse: Warehouse, now: datetime | None = None) -> list[str]:
     """Delete archived originals and quarantined files older than ``WIJKBEELD_ARCHIVE_RETENTION_DAYS``.
 
     An archived file's age counts from when it was loaded (``meta.leveringen.geladen_op`` of the delivery
@@ -340,7 +201,7 @@ def apply_archive_retention(s: Settings, now: datetime | None = None) -> list[st
         return []
     now = now or datetime.now(UTC)
     cutoff = (now - timedelta(days=days)).timestamp()
-    loaded = _loaded_at(s)
+    loaded = _loaded_at(s, warehouse)
     removed: list[str] = []
     if loaded is None:
         LOG.warning("warehouse busy: archive retention skipped this time (quarantine retention applied)")
@@ -364,24 +225,20 @@ def apply_archive_retention(s: Settings, now: datetime | None = None) -> list[st
     return removed
 
 
-def _loaded_at(s: Settings) -> dict[str, float] | None:
+def _loaded_at(s: Settings, warehouse: Warehouse) -> dict[str, float] | None:
     """Archive path (relative to the data home) -> last load time, from the warehouse's delivery records.
 
     None when the warehouse stays locked by another process: then no archived file is judged (a partner's
     file may carry an old modification time, which must not get it deleted right after loading)."""
-    if not s.warehouse.is_file():
+    if not warehouse.path.is_file():
         return {}
-    import duckdb
-
-    for _attempt in range(10):  # e.g. a dbt process that is still shutting down after a failed step
-        try:
-            with duckdb.connect(str(s.warehouse), read_only=True) as con:
-                rows = con.execute(
-                    "SELECT archief_pad, max(geladen_op) FROM meta.leveringen GROUP BY archief_pad"
-                ).fetchall()
-            return {path: stamp.replace(tzinfo=UTC).timestamp() for path, stamp in rows if path and stamp}
-        except duckdb.CatalogException:
-            return {}
-        except duckdb.IOException:  # another process writes the warehouse right now
-            time.sleep(1)
-    return None
+    try:  # e.g. a dbt process that is still shutting down after a failed step
+        with warehouse.connect(read_only=True) as con:
+            rows = con.execute(
+                "SELECT archief_pad, max(geladen_op) FROM meta.leveringen GROUP BY archief_pad"
+            ).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    except WarehouseBusy:  # another process writes the warehouse right now
+        return None
+    return {path: stamp.replace(tzinfo=UTC).timestamp() for path, stamp in rows if path and stamp}

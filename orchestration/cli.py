@@ -1,6 +1,8 @@
 """The `wijkbeeld` command line: demo data, refresh, partner-side validation, releases and rollback.
 
-User errors print a one-line reason and exit non-zero; they never show a Python traceback.
+It is the top of the import graph (it runs the Dagster job, so it lives with the assembly). The settings are read
+once, here, and passed on. User errors, bad settings included, print a one-line reason and exit non-zero; they
+never show a Python traceback.
 """
 
 from __future__ import annotations
@@ -9,17 +11,23 @@ import argparse
 import sys
 from pathlib import Path
 
-from wijkbeeld.config import settings
+from orchestration.refresh import run_refresh
+from wijkbeeld.demo import generate
+from wijkbeeld.housekeeping import RefreshError
+from wijkbeeld.ingest import validate_file
+from wijkbeeld.publish import PublishError, list_releases, rollback
+from wijkbeeld.report import ReportError, build_report
+from wijkbeeld.settings import Settings, SettingsError, load_settings
+from wijkbeeld.summary import published_summary
+from wijkbeeld.warehouse import Warehouse
 
 
 class UserError(Exception):
     """A problem the user can fix; printed without a traceback."""
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from wijkbeeld.demo import generate
-
-    s = settings().ensure()
+def _cmd_demo(args: argparse.Namespace, s: Settings) -> int:
+    s.ensure()
     result = generate(s.landing, seed=args.seed, scale=args.scale)
     print(f"Demo extracts in {s.landing}: {result.files_written} written, {result.files_skipped} already there.")
     return 0
@@ -29,16 +37,13 @@ def _landing_is_empty(landing: Path) -> bool:
     return not any(p.is_file() for p in landing.rglob("*")) if landing.exists() else True
 
 
-def _cmd_refresh(_: argparse.Namespace) -> int:
-    from wijkbeeld.refresh import RefreshError, run_refresh
-    from wijkbeeld.summary import published_summary
-
+def _cmd_refresh(_: argparse.Namespace, s: Settings) -> int:
     try:
-        outcome = run_refresh()
+        outcome = run_refresh(s)
     except RefreshError as exc:
         raise UserError(f"refresh did not run: {exc}") from exc
     if outcome.published:
-        print(published_summary(settings(), new_release=outcome.new_release))
+        print(published_summary(s, Warehouse.from_settings(s), new_release=outcome.new_release))
         return 0
     print("Refresh did NOT publish; the current publication is untouched.", file=sys.stderr)
     for check in outcome.failed_checks:
@@ -48,35 +53,31 @@ def _cmd_refresh(_: argparse.Namespace) -> int:
     for error in outcome.errors:
         print(f"  error: {error.splitlines()[0][:500]}", file=sys.stderr)
     print(
-        f"  details: quality report in {settings().reports / 'quality'}; runs in the Dagster UI (make ui)",
+        f"  details: quality report in {s.reports / 'quality'}; runs in the Dagster UI (make ui)",
         file=sys.stderr,
     )
     return 1
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    s = settings().ensure()
+def _cmd_run(args: argparse.Namespace, s: Settings) -> int:
+    s.ensure()
     if _landing_is_empty(s.landing) and not any(s.archive.rglob("*.*")):
         print("Landing folder is empty: generating the demo partner extracts first.")
-        _cmd_demo(argparse.Namespace(seed=args.seed, scale="region"))
-    return _cmd_refresh(args)
+        _cmd_demo(argparse.Namespace(seed=args.seed, scale="region"), s)
+    return _cmd_refresh(args, s)
 
 
-def _cmd_validate(args: argparse.Namespace) -> int:
-    from wijkbeeld.ingest.engine import validate_file
-
+def _cmd_validate(args: argparse.Namespace, s: Settings) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UserError(f"{path}: no such file")
-    verdict = validate_file(path, args.dataset)
+    verdict = validate_file(path, args.dataset, settings=s, warehouse=Warehouse.from_settings(s))
     print(verdict.text())
     return 0 if verdict.accepted else 1
 
 
-def _cmd_releases(_: argparse.Namespace) -> int:
-    from wijkbeeld.publish import list_releases
-
-    releases = list_releases(settings())
+def _cmd_releases(_: argparse.Namespace, s: Settings) -> int:
+    releases = list_releases(s)
     if not releases:
         print("No releases published yet (run `wijkbeeld refresh`).")
         return 0
@@ -87,11 +88,9 @@ def _cmd_releases(_: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_report(_: argparse.Namespace) -> int:
-    from wijkbeeld.report import ReportError, build_report
-
+def _cmd_report(_: argparse.Namespace, s: Settings) -> int:
     try:
-        result = build_report(settings())
+        result = build_report(s, Warehouse.from_settings(s))
     except ReportError as exc:
         raise UserError(str(exc)) from exc
     print(
@@ -101,25 +100,21 @@ def _cmd_report(_: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_rollback(args: argparse.Namespace) -> int:
-    from wijkbeeld.publish import PublishError, rollback
-
+def _cmd_rollback(args: argparse.Namespace, s: Settings) -> int:
     try:
-        release = rollback(args.release, settings())
+        release = rollback(args.release, s, Warehouse.from_settings(s))
     except PublishError as exc:
         raise UserError(str(exc)) from exc
-    print(f"Release {release.release_id} is current again ({settings().publish / 'wijkbeeld.duckdb'}).")
-    _rebuild_report()
+    print(f"Release {release.release_id} is current again ({s.publish / 'wijkbeeld.duckdb'}).")
+    _rebuild_report(s)
     return 0
 
 
-def _rebuild_report() -> None:
+def _rebuild_report(s: Settings) -> None:
     """Keep the wijkprofiel report in step with the current release after a rollback (a warning, not a
     failure: the rollback itself has happened)."""
-    from wijkbeeld.report import ReportError, build_report
-
     try:
-        print(f"Wijkprofiel report rebuilt: {build_report(settings()).path}")
+        print(f"Wijkprofiel report rebuilt: {build_report(s, Warehouse.from_settings(s)).path}")
     except (ReportError, OSError) as exc:
         print(f"wijkbeeld: warning: the wijkprofiel report was not rebuilt: {exc}", file=sys.stderr)
 
@@ -164,7 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        return args.func(args, load_settings())
+    except SettingsError as exc:
+        print(f"wijkbeeld: {exc}", file=sys.stderr)
+        return 2
     except UserError as exc:
         print(f"wijkbeeld: {exc}", file=sys.stderr)
         return 2

@@ -2,11 +2,10 @@
 
 A check validates its table (data_quality.gate) and refreshes that table's part of the quality report. It
 is blocking with ERROR severity, so a failure skips every downstream asset (the publish step) and the
-current release stays untouched. Importing this module stays cheap: Great Expectations is only imported
-when a check runs.
+current release stays untouched; its result is what ``publicatie`` records as the gate's verdict. Importing
+this module stays cheap: Great Expectations is only imported when a check runs.
+(No ``from __future__ import annotations`` here: Dagster inspects the type hints at runtime.)
 """
-
-from __future__ import annotations
 
 from dagster import (
     AssetCheckResult,
@@ -14,10 +13,13 @@ from dagster import (
     AssetCheckSeverity,
     AssetKey,
     MetadataValue,
+    ResourceParam,
     asset_check,
 )
 
 from data_quality.gate import TableResult, load_specs, run_gate
+from wijkbeeld.settings import Settings
+from wijkbeeld.warehouse import Warehouse
 
 CHECK_NAME = "quality_gate"
 
@@ -41,8 +43,8 @@ def _quality_check(table: str, expectation_count: int) -> AssetChecksDefinition:
             "presence and row count, see data_quality/expectations.yaml). A failure blocks publication."
         ),
     )
-    def _check() -> AssetCheckResult:
-        gate = run_gate([table])
+    def _check(settings: ResourceParam[Settings], warehouse: ResourceParam[Warehouse]) -> AssetCheckResult:
+        gate = run_gate(settings, warehouse, [table])
         (result,) = gate.tables
         metadata = _metadata(result)
         if gate.report is not None:
