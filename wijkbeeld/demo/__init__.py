@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REFERENCE_DIR = Path(__file__).parent / "reference"
+REFERENCE_DIR = Path(__file__).parents[1] / "reference"
 GEOGRAPHY_YEAR = 2024
 SCALES = ("region", "national")
 # Default period per scale: the region four years, national five (wijkbeeld/demo_national.py).
