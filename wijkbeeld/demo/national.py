@@ -6,7 +6,7 @@ codes and names, about 3,060 wijken, buurten and addresses, so that the country 
 3,300 wijken, 14,000 buurten and 8 million addresses, as the real one has. The synthetic gemeenten take
 codes that no VR20 gemeente uses (and never GM0363, the "outside the region" row of the CBS file).
 
-Everything goes through the region generator's format writers (:mod:`wijkbeeld.demo`), so the files are
+Everything goes through the region generator's partner modules and writers (:mod:`wijkbeeld.demo`), so the files are
 in exactly the partner contracts. Generation is numpy-vectorised and deterministic for a seed; the
 incident-level meldingen are generated in chunks of gemeenten to keep memory bounded.
 """
@@ -19,8 +19,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wijkbeeld import demo
-from wijkbeeld.demo import DemoSummary, Geography
+from wijkbeeld.demo.brandweer import brandweer_files
+from wijkbeeld.demo.cbs import adressen_csv, kerncijfers_csv, kwb_years
+from wijkbeeld.demo.corporatie import CORPORATIES, corporatie_files
+from wijkbeeld.demo.gemeente import HANDHAVING_GEMEENTEN, handhaving_files, meldingen_frame, veiligheidsmonitor_files
+from wijkbeeld.demo.geography import (
+    GEOGRAPHY_YEAR,
+    PC4_RANGES,
+    UNKNOWN_PC4,
+    Geography,
+    add_profile,
+    build_geography,
+    make_adressen,
+    make_buurten,
+    wijk_centres_rd,
+)
+from wijkbeeld.demo.ggd import ggd_files
+from wijkbeeld.demo.politie import politie_files
+from wijkbeeld.demo.writers import DemoSummary, Writer, apportion, csv_bytes, seeded_rng
 
 NATIONAL_GEMEENTEN = 342
 NATIONAL_WIJKEN = 3_300
@@ -40,23 +56,23 @@ def generate_national(landing: Path, *, seed: int, months: pd.PeriodIndex) -> De
     """Write all ten partner datasets for the whole country into ``landing`` (existing files are kept)."""
     geo, extra = build_national_geography(seed)
     summary = DemoSummary()
-    writer = demo._Writer(landing, summary)
-    for year in demo._kwb_years(months):
-        writer.write("cbs", "kerncijfers", f"kwb-{year}.csv", *demo._kerncijfers_csv(geo, year, seed))
-    writer.write("cbs", "adressen", f"pc6hnr-{demo.GEOGRAPHY_YEAR}.csv", *demo._adressen_csv(geo, seed))
-    for dataset, name, data, rows in demo._politie_files(geo, months, seed):
+    writer = Writer(landing, summary)
+    for year in kwb_years(months):
+        writer.write("cbs", "kerncijfers", f"kwb-{year}.csv", *kerncijfers_csv(geo, year, seed))
+    writer.write("cbs", "adressen", f"pc6hnr-{GEOGRAPHY_YEAR}.csv", *adressen_csv(geo, seed))
+    for dataset, name, data, rows in politie_files(geo, months, seed):
         writer.write("politie", dataset, name, data, rows)
     for name, data, rows in _meldingen_files(geo, months, seed):
         writer.write("gemeente", "meldingen", name, data, rows)
-    for name, data, rows in demo._brandweer_files(geo, months, seed):
+    for name, data, rows in brandweer_files(geo, months, seed):
         writer.write("brandweer", "incidenten", name, data, rows)
-    for name, data, rows in demo._ggd_files(geo, months, seed):
+    for name, data, rows in ggd_files(geo, months, seed):
         writer.write("ggd", "gezondheidsmonitor", name, data, rows)
-    for name, data, rows in demo._handhaving_files(geo, months, seed, extra.handhaving_gemeenten):
+    for name, data, rows in handhaving_files(geo, months, seed, extra.handhaving_gemeenten):
         writer.write("gemeente", "handhaving", name, data, rows)
-    for name, data, rows in demo._veiligheidsmonitor_files(geo, months, seed):
+    for name, data, rows in veiligheidsmonitor_files(geo, months, seed):
         writer.write("gemeente", "veiligheidsmonitor", name, data, rows)
-    for name, data, rows in demo._corporatie_files(geo, months, seed, extra.corporaties):
+    for name, data, rows in corporatie_files(geo, months, seed, extra.corporaties):
         writer.write("corporatie", "signalen", name, data, rows)
     return summary
 
@@ -71,17 +87,17 @@ class NationalExtras:
 
 def build_national_geography(seed: int) -> tuple[Geography, NationalExtras]:
     """The region's geography plus synthetic gemeenten, wijken, buurten and addresses for the rest."""
-    region = demo.build_geography(seed)
-    rng = demo._rng(seed, "geografie-nationaal")
+    region = build_geography(seed)
+    rng = seeded_rng(seed, "geografie-nationaal")
     gemeenten = _synthetic_gemeenten(region, rng)
     wijken = _synthetic_wijken(gemeenten, rng)
-    demo._add_profile(wijken, rng)
-    buurten = demo._buurten(wijken, rng, per_buurt=INWONERS_PER_BUURT)
+    add_profile(wijken, rng)
+    buurten = make_buurten(wijken, rng, per_buurt=INWONERS_PER_BUURT)
     ranges = _pc4_ranges(buurten.groupby("gemeentecode", sort=True).a_woning.sum(), region)
-    adressen = demo._adressen(buurten, rng, pc4_ranges=ranges)
+    adressen = make_adressen(buurten, rng, pc4_ranges=ranges)
 
     region_wijken = region.wijken.copy()
-    region_wijken["x_rd"], region_wijken["y_rd"] = demo._wijk_centres_rd(region_wijken.wijkcode)
+    region_wijken["x_rd"], region_wijken["y_rd"] = wijk_centres_rd(region_wijken.wijkcode)
     geo = Geography(
         gemeenten=pd.concat([region.gemeenten, gemeenten[["gemeentecode", "gemeentenaam"]]], ignore_index=True),
         wijken=pd.concat([region_wijken, wijken[region_wijken.columns]], ignore_index=True),
@@ -95,8 +111,8 @@ def build_national_geography(seed: int) -> tuple[Geography, NationalExtras]:
         for i in range(0, len(codes), GEMEENTEN_PER_CORPORATIE)
     }
     extras = NationalExtras(
-        handhaving_gemeenten=(*demo.HANDHAVING_GEMEENTEN, *handhaving),
-        corporaties={**demo.CORPORATIES, **corporaties},
+        handhaving_gemeenten=(*HANDHAVING_GEMEENTEN, *handhaving),
+        corporaties={**CORPORATIES, **corporaties},
     )
     return geo, extras
 
@@ -109,7 +125,7 @@ def _synthetic_gemeenten(region: Geography, rng: np.random.Generator) -> pd.Data
     codes = np.array(free)[np.linspace(0, len(free) - 1, n).round().astype(int)]
     size = np.clip(rng.lognormal(np.log(GEMEENTE_MEDIAN), GEMEENTE_SIGMA, n), GEMEENTE_MIN, GEMEENTE_MAX)
     total = NATIONAL_INWONERS - int(region.wijken.inwoners.sum())
-    inwoners = demo._apportion(total, size)
+    inwoners = apportion(total, size)
     order = np.argsort(-inwoners, kind="stable")
     klasse = np.full(n, "dorp", dtype=object)
     klasse[order[:STEDEN]] = "stad"
@@ -131,7 +147,7 @@ def _synthetic_wijken(gemeenten: pd.DataFrame, rng: np.random.Generator) -> pd.D
     """Wijken in proportion to inhabitants (at most 99 per gemeente): a centre, some industrial estates
     and rural areas with the region's small populations, the rest sharing what is left."""
     target = NATIONAL_WIJKEN - 241
-    count = np.clip(demo._apportion(target, gemeenten.inwoners.to_numpy().astype(float)), 1, 99)
+    count = np.clip(apportion(target, gemeenten.inwoners.to_numpy().astype(float)), 1, 99)
     gm_idx = np.repeat(np.arange(len(gemeenten)), count)
     nr = np.arange(gm_idx.size) - np.repeat(np.cumsum(count) - count, count)
     n = gm_idx.size
@@ -153,7 +169,7 @@ def _synthetic_wijken(gemeenten: pd.DataFrame, rng: np.random.Generator) -> pd.D
             kind[idx[1:]] = "woon"
             inwoners[idx] = 0
             free, rest = idx, int(gemeenten.inwoners.iloc[g])
-        inwoners[free] = demo._apportion(rest, weights[free])
+        inwoners[free] = apportion(rest, weights[free])
     g = gemeenten.iloc[gm_idx].reset_index(drop=True)
     codes = np.char.add(
         np.char.add("WK", g.gemeentecode.str[2:].to_numpy().astype(str)), np.char.zfill(nr.astype(str), 2)
@@ -177,7 +193,7 @@ def _pc4_ranges(dwellings: pd.Series, region: Geography) -> dict[str, tuple[int,
 
     A PC6 holds 10-30 addresses (about 20); a PC4 takes at most about 200 PC6 here.
     """
-    used = {pc4 for low, high in demo.PC4_RANGES.values() for pc4 in range(low, high + 1)} | {demo.UNKNOWN_PC4}
+    used = {pc4 for low, high in PC4_RANGES.values() for pc4 in range(low, high + 1)} | {UNKNOWN_PC4}
     ranges: dict[str, tuple[int, int]] = {}
     pc4 = 1000
     for gm, n_dwellings in dwellings.items():
@@ -207,12 +223,12 @@ def _meldingen_files(geo: Geography, months: pd.PeriodIndex, seed: int) -> Itera
             buurten=geo.buurten[geo.buurten.gemeentecode.isin(members)].reset_index(drop=True),
             adressen=geo.adressen[geo.adressen.gemeentecode.isin(members)].reset_index(drop=True),
         )
-        frame = demo._meldingen_frame(part, months, demo._rng(seed, f"meldingen-{k}"))
+        frame = meldingen_frame(part, months, seeded_rng(seed, f"meldingen-{k}"))
         key = (frame.pop("gemeentecode") + "-" + frame.pop("periode")).to_numpy()
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])  # sorted by gemeente and time
         for begin, stop in zip(starts, [*starts[1:], len(frame)], strict=True):
             rows = frame.iloc[begin:stop]
-            yield f"meldingen-{key[begin]}.csv", demo._csv(rows, encoding="cp1252"), len(rows)
+            yield f"meldingen-{key[begin]}.csv", csv_bytes(rows, encoding="cp1252"), len(rows)
 
 
 __all__ = ["build_national_geography", "generate_national"]
