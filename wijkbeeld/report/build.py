@@ -17,7 +17,7 @@ import yaml
 
 from wijkbeeld.publish import current_release
 from wijkbeeld.report.data import PeriodKey, ReportData, load_release
-from wijkbeeld.report.pages import Context, Labels, overview, wijk_filename, wijk_page
+from wijkbeeld.report.render import Context, Labels, overview, wijk_filename, wijk_page
 from wijkbeeld.settings import REFERENCE_DIR, Settings
 from wijkbeeld.warehouse import Warehouse
 
