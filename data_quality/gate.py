@@ -33,7 +33,7 @@ TABLE_PRESENT = "table_present"
 ROW_COUNT = "row_count"
 DOCS_SITE = "wijkbeeld_quality"
 
-_KINDS = ("columns_present", "not_null", "unique", "in_set", "between", "rule", "audit")
+_KINDS = ("between", "rule", "audit")
 # Checks that need more than a SQL count: evaluated in Python on the same read-only connection.
 _AUDITS = ("onthulling",)
 _EXPECTATION_KEYS = {"name", "description", "show", *_KINDS}
@@ -227,31 +227,6 @@ def _compile(table: str, source: str, key: tuple[str, ...], item: dict, sample_s
         _require(arg in _AUDITS, f"{where}: audit must be one of {', '.join(_AUDITS)}")
         _require(item.get("description"), f"{where}: an audit needs a description")
         return Check(name, item["description"], "", "", audit=arg)
-    if kind == "columns_present":
-        expected = ", ".join(f"({_literal(where, c)})" for c in _plain_columns(where, arg))
-        missing = (
-            f"FROM (VALUES {expected}) AS v(ontbrekende_kolom) WHERE ontbrekende_kolom NOT IN "
-            "(SELECT column_name FROM information_schema.columns "
-            f"WHERE table_schema = '{MART_SCHEMA}' AND table_name = '{table}')"
-        )
-        return Check(
-            name,
-            item.get("description") or f"de tabel heeft de kolommen {', '.join(arg)}",
-            f"SELECT count(*) {missing}",
-            f"SELECT ontbrekende_kolom {missing} {limit}",
-        )
-    if kind == "unique":
-        plain = _plain_columns(where, arg)
-        group = ", ".join(f"t.{c}" for c in plain)
-        duplicates = (
-            f"SELECT {group}, count(*) AS rijen FROM {MART_SCHEMA}.{table} AS t GROUP BY {group} HAVING count(*) > 1"
-        )
-        return Check(
-            name,
-            item.get("description") or f"elke combinatie ({', '.join(plain)}) komt één keer voor",
-            f"SELECT coalesce(sum(rijen), 0) FROM ({duplicates})",
-            f"{duplicates} {limit}",
-        )
     if kind == "rule":
         _require(isinstance(arg, str) and arg.strip(), f"{where}: rule must be a SQL predicate")
         _require(item.get("description"), f"{where}: a rule needs a description")
@@ -259,7 +234,7 @@ def _compile(table: str, source: str, key: tuple[str, ...], item: dict, sample_s
         shown = list(item.get("show") or [])
     else:
         source = f"{MART_SCHEMA}.{table} AS t"  # the table's own columns: no join that could repeat rows
-        violation, shown, description = _column_violation(kind, arg, where)
+        violation, shown, description = _range_violation(arg, where)
     select = ", ".join(dict.fromkeys([*(f"t.{c}" for c in key), *shown]))
     return Check(
         name,
@@ -269,17 +244,8 @@ def _compile(table: str, source: str, key: tuple[str, ...], item: dict, sample_s
     )
 
 
-def _column_violation(kind: str, arg: Any, where: str) -> tuple[str, list[str], str]:
-    """(SQL condition of a violating row, checked columns, default description) of a column kind."""
-    if kind == "not_null":
-        columns = _columns(where, arg)
-        return " OR ".join(f"{c} IS NULL" for c in columns), columns, f"geen lege waarde (NULL) in {', '.join(arg)}"
-    if kind == "in_set":
-        _require(isinstance(arg, dict) and arg.get("values"), f"{where}: in_set needs column and values")
-        columns = _columns(where, [arg.get("column")])
-        values = arg["values"]
-        violation = f"{columns[0]} NOT IN ({', '.join(_literal(where, v) for v in values)})"
-        return violation, columns, f"{arg['column']} is een van {', '.join(str(v) for v in values)}"
+def _range_violation(arg: Any, where: str) -> tuple[str, list[str], str]:
+    """(SQL condition of a violating row, checked columns, default description) of a ``between``."""
     _require(isinstance(arg, dict), f"{where}: between needs column(s), min and/or max")
     plain = arg.get("columns") or [arg.get("column")]
     columns = _columns(where, plain)
