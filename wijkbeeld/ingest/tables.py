@@ -65,11 +65,15 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection, contracts: Iterable[Contrac
     for schema, table, cols in tables:
         col_sql = ", ".join(f"{ident(n)} {t}" for n, t in cols)
         con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{table} ({col_sql})")
-        found = con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
-            "AND table_name = ? AND table_catalog = current_database() ORDER BY ordinal_position",
-            [schema, table],
-        ).fetchall()
+    present: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, data_type in con.execute(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema IN ('raw', 'meta') AND table_catalog = current_database() "
+        "ORDER BY table_schema, table_name, ordinal_position"
+    ).fetchall():
+        present.setdefault((schema, table), []).append((column, data_type))
+    for schema, table, cols in tables:
+        found = present.get((schema, table), [])
         if [(n, t.upper()) for n, t in found] != [(n, t) for n, t in cols]:
             raise RuntimeError(
                 f"warehouse table {schema}.{table} has columns {found}, its contract expects {cols}; "
