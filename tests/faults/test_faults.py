@@ -1,9 +1,12 @@
-"""Faults: a refresh killed (SIGKILL) during ingest, dbt and publish; a full disk; an unwritable data home.
+"""Faults: a refresh killed (SIGKILL) during ingest and dbt, a publish killed half way and between its two
+renames, a full disk, an unwritable data home.
 
-The killed refreshes run `wijkbeeld refresh` in a subprocess (its own process group, so dbt dies with it)
-with ``WIJKBEELD_TEST_PAUSE_AT=<point>``: the process prints ``paused at <point>`` and sleeps there, and the
-test kills the whole group. One scenario per module on the small hand-made extracts: an old release, three
-killed refreshes, then a plain refresh that must recover by itself.
+The killed processes run in a subprocess (their own process group, so dbt dies with them) through
+tests/faults/pausing.py, which wraps the step at the chosen point: the process prints ``paused at <point>`` and
+sleeps there, and the test kills the whole group. The product code has no test hook. One scenario on the small
+hand-made extracts: an old release, a refresh killed during ingest, one killed during dbt, a publish killed while it
+builds its release (the step a refresh ends with; it leaves the same on disk), then a plain refresh that must
+recover by itself.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from tests.homes import platform, settings
 from wijkbeeld.publish import PublishError, current_release, list_releases, publish_release, recover
 from wijkbeeld.warehouse import Warehouse
 
-pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
@@ -37,7 +40,7 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     env.update(
         WIJKBEELD_HOME=str(home),
         DAGSTER_HOME=str(home.parent / "dagster"),
-        DBT_PROFILES_DIR=str(Path(__file__).resolve().parents[1] / "dbt_project"),
+        DBT_PROFILES_DIR=str(REPO / "dbt_project"),
         WIJKBEELD_SETTLE_SECONDS="0",
         WIJKBEELD_MIN_FREE_MB="0",
     )
@@ -45,16 +48,19 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def refresh(home: Path, pause: str | None = None, **extra: str) -> subprocess.CompletedProcess:
-    """Run `wijkbeeld refresh`; with ``pause``, SIGKILL its process group once it paused there."""
-    env = _env(home, **({"WIJKBEELD_TEST_PAUSE_AT": pause} if pause else {}), **extra)
+def refresh(home: Path, pause: str | None = None, *command: str, **extra: str) -> subprocess.CompletedProcess:
+    """Run `wijkbeeld refresh` (or, with ``pause``, ``command`` under tests/faults/pausing.py: by default a refresh)
+    and SIGKILL its process group once it paused there."""
+    env = _env(home, **extra)
+    args = ["-m", "tests.faults.pausing", pause, *(command or ["refresh"])] if pause else ["-m", "orchestration.cli"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "refresh"],
+        [sys.executable, *args, *([] if pause else ["refresh"])],
         env=env,
         stdout=subprocess.DEVNULL if pause else subprocess.PIPE,  # only stderr is read while it runs
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        cwd=REPO,
     )
     watchdog = threading.Timer(600, lambda: os.killpg(proc.pid, signal.SIGKILL))
     watchdog.start()
@@ -115,8 +121,9 @@ def _state(home: Path, tmp: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """An old release (published directly, cheap), every hand-made extract in landing, three killed
-    refreshes (ingest, dbt, publish) and a plain one."""
+    """An old release (published directly, cheap), every hand-made extract in landing, two killed refreshes
+    (ingest, dbt), a killed publish (of a tiny warehouse: its half-built release is what a killed refresh leaves)
+    and a plain refresh."""
     base = tmp_path_factory.mktemp("faults")
     home = base / "data"
     extracts.all_extracts(home / "landing")
@@ -138,9 +145,15 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             settings=s,
         ).release.release_id
     states: dict = {"home": home, "delivered": delivered, "old": old}
-    for point in ("ingest", "dbt", "publish"):
+    for point in ("ingest", "dbt"):
         killed = refresh(home, pause=point)
         states[point] = _state(home, base) | {"stderr": killed.stderr}
+    tiny = base / "tiny.duckdb"
+    with duckdb.connect(str(tiny)) as con:
+        con.execute("CREATE SCHEMA mart")
+        con.execute("CREATE TABLE mart.dim_gebied AS SELECT 'nieuw' AS marker")
+    killed = refresh(home, "publish", "publish", str(tiny), "dim_gebied")
+    states["publish"] = _state(home, base) | {"stderr": killed.stderr}
     final = refresh(home)
     assert final.returncode == 0, final.stderr[-3000:]
     states["final"] = _state(home, base) | {"stdout": final.stdout}
@@ -182,7 +195,7 @@ def test_killed_during_publish_leaves_the_old_release_published(scenario: dict) 
 def test_next_refresh_recovers_by_itself(scenario: dict) -> None:
     final, home, old = scenario["final"], scenario["home"], scenario["old"]
     assert final["current"] == final["shown_release"] != old
-    assert final["v05"] == 20.0  # the hand-computed value (tests/test_end_to_end.py)
+    assert final["v05"] == 20.0  # the hand-computed value (tests/integration/test_end_to_end.py)
     assert final["releases"] == sorted([old, final["current"]])
     assert final["temp"] == [] and not list((home / "publish").glob(".*.tmp"))
     assert final["landing"] == {} and set(final["archived"]) == set(scenario["delivered"])
@@ -217,26 +230,16 @@ def _tiny_warehouse(home: Path, marker: str) -> None:
         con.execute(f"CREATE OR REPLACE TABLE mart.dim_gebied AS SELECT range AS i, '{marker}' AS marker FROM range(5)")
 
 
-PUBLISH = """
-import sys
-from tests.homes import platform, settings
-from wijkbeeld.warehouse import Warehouse
-from wijkbeeld.publish import publish_release
-s = settings()
-publish_release(warehouse=s.warehouse_file, tables=["dim_gebied"], gate={}, geografie_jaar=2024, perioden=["2024"],
-                code_versie="t", settings=s)
-"""
-
-
 def _publish(home: Path) -> str:
-    s = settings()
+    s, w = platform()
     return publish_release(
-        warehouse=s.warehouse_file,
+        warehouse=w,
         tables=["dim_gebied"],
         gate={},
         geografie_jaar=2024,
         perioden=["2024"],
         code_versie="t",
+        settings=s,
     ).release.release_id
 
 
@@ -250,11 +253,12 @@ def test_kill_between_current_and_stable_swap_is_repaired(home: Path) -> None:
     first = _publish(home)
     _tiny_warehouse(home, "B")
     proc = subprocess.Popen(
-        [sys.executable, "-c", PUBLISH],
-        env=_env(home, WIJKBEELD_TEST_PAUSE_AT="swap"),
+        [sys.executable, "-m", "tests.faults.pausing", "swap", "publish"],
+        env=_env(home),
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        cwd=REPO,
     )
     assert proc.stderr.readline().strip() == "paused at swap"
     os.killpg(proc.pid, signal.SIGKILL)
@@ -372,7 +376,9 @@ def test_dbt_docs_open_offline_in_headless_chromium(scenario: dict) -> None:
     chromium = Path(os.environ.get("WIJKBEELD_CHROMIUM", "/usr/bin/chromium"))
     sync_api = pytest.importorskip("playwright.sync_api")
     if not chromium.exists():
-        pytest.skip(f"{chromium} missing (scripts/ensure_chromium.sh installs it; tests/test_report.py fails then)")
+        pytest.skip(
+            f"{chromium} missing (scripts/ensure_chromium.sh installs it; tests/unit/test_report.py fails then)"
+        )
     index = scenario["home"] / "reports" / "dbt-docs" / "index.html"
     requests: list[str] = []
     errors: list[str] = []
