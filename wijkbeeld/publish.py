@@ -66,7 +66,7 @@ REPAIRED = "herstel"
 
 # The DuckDB storage format of every published file: v1.0.0 is read by DuckDB 1.0 and newer, so the DuckDB 1.x
 # that BI connectors embed (ODBC/JDBC, DBeaver, Metabase, the PyPI DuckDB CLI) opens releases written by DuckDB 2.x.
-# The one place this is set; tests/test_bi.py opens a release with DuckDB 1.1 to prove it (docs/publication.md).
+# The one place this is set; tests/unit/test_bi.py opens a release with DuckDB 1.1 to prove it (docs/publication.md).
 STORAGE_VERSION = "v1.0.0"
 
 # mart.publicatie, written by this module: (column, type, Dutch description). One column rijen_<table> per

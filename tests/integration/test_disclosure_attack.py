@@ -20,8 +20,6 @@ from tests.homes import use_data_home
 from wijkbeeld import disclosure
 from wijkbeeld.demo import generate
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:

@@ -14,24 +14,23 @@ import duckdb
 import pytest
 
 from tests.conftest import rows_of
+from tests.integration.conftest import SharedHome
 from wijkbeeld import disclosure
 
-pytestmark = pytest.mark.slow
-
-# The published tables come from the session fixture ``published`` (tests/conftest.py): one refresh shared with
-# tests/test_mart_index.py and tests/test_release_clients.py.
+# The published tables come from the integration tier's shared home (session fixture ``published``,
+# tests/integration/conftest.py): one refresh for the whole tier.
 
 Row = dict[str, object]
 
 
-def _v(published: dict, gebied: str, code: str, periode: str = "2024") -> tuple:
-    r = published["waarden"][(gebied, code, periode)]
+def _v(published: SharedHome, gebied: str, code: str, periode: str = "2024") -> tuple:
+    r = published.waarden[(gebied, code, periode)]
     return r["status"], r["teller"], r["waarde"]
 
 
-def _exact(published: dict, gebied: str, code: str, periode: str = "2024") -> Row:
+def _exact(published: SharedHome, gebied: str, code: str, periode: str = "2024") -> Row:
     """The row before rounding and suppression (internal: the warehouse, never published)."""
-    con = duckdb.connect(str(published["home"] / "warehouse" / "wijkbeeld.duckdb"), read_only=True)
+    con = duckdb.connect(str(published.home / "warehouse" / "wijkbeeld.duckdb"), read_only=True)
     try:
         (row,) = rows_of(
             con,
@@ -44,7 +43,7 @@ def _exact(published: dict, gebied: str, code: str, periode: str = "2024") -> Ro
     return row
 
 
-def test_brandweer_counts_only_arrivals_and_the_newest_delivery_of_an_incident(published: dict) -> None:
+def test_brandweer_counts_only_arrivals_and_the_newest_delivery_of_an_incident(published: SharedHome) -> None:
     # L08: Buitenbranden with ter_plaatse 'ja' (the 'nee' one each month does not count), PC6 majority fallback.
     # Rates come from the published (rounded) teller: 24 -> 25, 25 / 6000 x 10000 = 41.7
     assert _v(published, "WK082601", "L08") == ("ok", 25, 41.7)
@@ -53,7 +52,7 @@ def test_brandweer_counts_only_arrivals_and_the_newest_delivery_of_an_incident(p
     assert _v(published, "WK074402", "L08") == ("ok", 0, 0.0)  # a teller of 0 is published (standaard)
     assert _v(published, "WK082603", "L08")[0] == "te_kleine_noemer"  # 300 < 500 inhabitants
     assert _v(published, "GM0826", "L08") == ("ok", 35, 35.0)  # 36 -> 35; the unmapped PC6 counts nowhere
-    assert published["waarden"][("WK082601", "L08", "2024")]["regio_waarde"] == 33.3  # 42 -> 40; / 12000
+    assert published.waarden[("WK082601", "L08", "2024")]["regio_waarde"] == 33.3  # 42 -> 40; / 12000
     # B01 2023: 12 Woningbranden in WK082601 (the January 2024 one without arrival does not count), 0 in
     # WK082602 and in WK082603 (te_kleine_noemer). Published as 10 ([8, 12]) next to B02's noemer of 12 known
     # fires (10: [10, 12], and B02's fires are B01's), Oosterhout's 10 would leave WK082603 in [0, 2]: so
@@ -69,14 +68,14 @@ def test_brandweer_counts_only_arrivals_and_the_newest_delivery_of_an_incident(p
     exact = _exact(published, "WK082601", "B02")
     assert (exact["teller"], exact["noemer"]) == (5, 11)
     for gebied in ("WK082601", "GM0826", "VR20"):
-        r = published["waarden"][(gebied, "B02", "2024")]
+        r = published.waarden[(gebied, "B02", "2024")]
         assert (r["status"], r["teller"], r["noemer"], r["waarde"]) == ("onderdrukt", None, None, None)
     # WK082602's only Woningbrand had rookmelder 'onbekend': noemer 0 < minimum 10
     assert _v(published, "WK082602", "B02")[0] == "te_kleine_noemer"
-    assert published["waarden"][("WK082602", "B02", "2024")]["noemer"] is None  # a counting noemer
+    assert published.waarden[("WK082602", "B02", "2024")]["noemer"] is None  # a counting noemer
 
 
-def test_boa_handhaving_and_geen_data_for_a_gemeente_without_boa(published: dict) -> None:
+def test_boa_handhaving_and_geen_data_for_a_gemeente_without_boa(published: SharedHome) -> None:
     # L04 = Afval dumpen + Afval naast container; Parkeren does not count; '08260201' lacks its BU prefix
     assert _v(published, "WK082601", "L04", "2023") == ("ok", 35, 5.8)  # 36 -> 35; 35 / 6000 x 1000 = 5.83
     assert _v(published, "WK082601", "L04") == ("ok", 50, 8.3)  # 48 -> 50; 50 / 6000 x 1000
@@ -85,15 +84,15 @@ def test_boa_handhaving_and_geen_data_for_a_gemeente_without_boa(published: dict
     # L05 = Jeugdoverlast (12) + Alcohol openbare ruimte (2)
     assert _v(published, "WK082601", "L05") == ("ok", 15, 2.5)  # 14 -> 15; 15 / 6000 x 1000
     assert _v(published, "WK082601", "L05", "2023") == ("ok", 0, 0.0)
-    assert published["waarden"][("WK082601", "L05", "2024")]["verandering_vorig_jaar"] == 2.5
+    assert published.waarden[("WK082601", "L05", "2024")]["verandering_vorig_jaar"] == 2.5
     # Baarle-Nassau has no BOA data at all: geen_data, never 0
     for gebied in ("GM0744", "WK074401", "WK074402"):
         assert _v(published, gebied, "L04")[0] == "geen_data"
-    assert published["waarden"][("WK082601", "L04", "2024")]["regio_waarde"] == 6.0  # the region's 60 / 10000
+    assert published.waarden[("WK082601", "L04", "2024")]["regio_waarde"] == 6.0  # the region's 60 / 10000
 
 
-def test_survey_estimates_are_published_as_delivered_with_respondents_as_noemer(published: dict) -> None:
-    w = published["waarden"]
+def test_survey_estimates_are_published_as_delivered_with_respondents_as_noemer(published: SharedHome) -> None:
+    w = published.waarden
     assert _v(published, "WK082601", "V09") == ("ok", None, 30.0)  # no teller for an estimate
     assert w[("WK082601", "V09", "2024")]["noemer"] == 120
     assert w[("WK082601", "V09", "2024")]["verandering_vorig_jaar"] == 1.0  # 30 - 29
@@ -117,13 +116,13 @@ def test_survey_estimates_are_published_as_delivered_with_respondents_as_noemer(
 def _catalogue_codes() -> set[str]:
     import csv
 
-    path = Path(__file__).parents[1] / "dbt_project" / "seeds" / "indicator_catalogus.csv"
+    path = Path(__file__).parents[2] / "dbt_project" / "seeds" / "indicator_catalogus.csv"
     with path.open(encoding="utf-8") as f:
         return {r["indicator_code"] for r in csv.DictReader(f)}
 
 
-def test_ggd_estimates_with_interval_text_decimals_and_missing_years(published: dict) -> None:
-    w = published["waarden"]
+def test_ggd_estimates_with_interval_text_decimals_and_missing_years(published: SharedHome) -> None:
+    w = published.waarden
     r = w[("WK082601", "G01", "2024")]
     assert (r["status"], r["waarde"], r["ondergrens"], r["bovengrens"], r["noemer"]) == ("ok", 12.5, 10.1, 14.9, 240)
     r = w[("WK082602", "G01", "2024")]  # delivered as text with a decimal comma
@@ -138,8 +137,8 @@ def test_ggd_estimates_with_interval_text_decimals_and_missing_years(published: 
     assert _v(published, "WK082601", "G01", "2024-01/2024-12") == ("ok", None, 12.5)
 
 
-def test_corporatie_stocks_are_averaged_and_flows_summed_over_quarters(published: dict) -> None:
-    w = published["waarden"]
+def test_corporatie_stocks_are_averaged_and_flows_summed_over_quarters(published: SharedHome) -> None:
+    w = published.waarden
     # WK082601 = 4901AA of two corporations: 400 + 100 dwellings every quarter -> noemer (mean) 500
     # W01 huurachterstand is a stock: mean of (12+4, 12+4, 12+4, 14+4) = 16.5, published as 15: 15 / 500 x 100
     assert _v(published, "WK082601", "W01") == ("ok", 15, 3.0)
@@ -157,8 +156,8 @@ def test_corporatie_stocks_are_averaged_and_flows_summed_over_quarters(published
     assert _v(published, "WK082603", "W05")[0] == "te_kleine_noemer"
 
 
-def test_every_status_and_disclosure_rule(published: dict) -> None:
-    w = published["waarden"]
+def test_every_status_and_disclosure_rule(published: SharedHome) -> None:
+    w = published.waarden
     # gevoelig: a teller of 0-9 is suppressed (W03 4 signals, W04 0 evictions, on 500 dwellings)
     assert _v(published, "WK082601", "W03") == ("onderdrukt", None, None)
     assert _v(published, "WK082601", "W04") == ("onderdrukt", None, None)
@@ -174,7 +173,7 @@ def test_every_status_and_disclosure_rule(published: dict) -> None:
             assert r["teller"] % 5 == 0, key
 
 
-def test_complementary_suppression_cases(published: dict) -> None:
+def test_complementary_suppression_cases(published: SharedHome) -> None:
     # B01 2024 Oosterhout: WK082602 has 1 Woningbrand (suppressed, primary); WK082603 (te_kleine_noemer) has 0.
     assert _v(published, "WK082602", "B01")[0] == "onderdrukt"
     assert _exact(published, "WK082602", "B01")["teller"] == 1
@@ -192,14 +191,14 @@ def test_complementary_suppression_cases(published: dict) -> None:
     # WK074401 V09: see test_survey_estimates_are_published_as_delivered_with_respondents_as_noemer
 
 
-def test_the_attack_on_the_release_recovers_nothing(published: dict) -> None:
+def test_the_attack_on_the_release_recovers_nothing(published: SharedHome) -> None:
     """From the published tables only, no hidden figure can be narrowed below its disclosure range."""
-    con = duckdb.connect(str(published["home"] / "warehouse" / "wijkbeeld.duckdb"), read_only=True)
+    con = duckdb.connect(str(published.home / "warehouse" / "wijkbeeld.duckdb"), read_only=True)
     try:
         rules, relations = disclosure.load_rules(con)  # the catalogue's public rules
     finally:
         con.close()
-    con = duckdb.connect(str(published["home"] / "publish" / "wijkbeeld.duckdb"), read_only=True)
+    con = duckdb.connect(str(published.home / "publish" / "wijkbeeld.duckdb"), read_only=True)
     try:
         result = disclosure.audit(disclosure.published_values(con, rules), rules, relations)
     finally:
@@ -208,8 +207,8 @@ def test_the_attack_on_the_release_recovers_nothing(published: dict) -> None:
     assert result.passed, result.failures[:5]
 
 
-def test_rank_and_z_score(published: dict) -> None:
-    w = published["waarden"]
+def test_rank_and_z_score(published: SharedHome) -> None:
+    w = published.waarden
     # V09 2024 over the wijken with status ok: 30 and 20 (WK074401 is hidden) -> z +1 and -1
     assert w[("WK082601", "V09", "2024")]["z_score"] == 1
     assert w[("WK082602", "V09", "2024")]["z_score"] == -1

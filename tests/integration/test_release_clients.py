@@ -3,8 +3,8 @@ DBeaver and Metabase embed it) and with DuckDB 2.x, through SQLAlchemy + duckdb-
 it), and the Parquet files with pyarrow, pandas and polars. Every table must be readable with its Dutch
 descriptions, keys, shapes, dates and release id.
 
-Shares the one refresh of tests/test_mart_indicatoren.py (session fixture ``published``: hand-made extracts of
-two gemeenten, every mart table). The 1.x client and the Parquet readers run in their own venv
+Reads the integration tier's shared home (session fixture ``published``, tests/integration/conftest.py: hand-made
+extracts of two gemeenten, every mart table). The 1.x client and the Parquet readers run in their own venv
 (tests/clients.py, pinned in tests/bi_clients.txt).
 """
 
@@ -22,10 +22,9 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.pool import NullPool
 
 from tests.clients import run_client
+from tests.integration.conftest import SharedHome
 from wijkbeeld import geo
 from wijkbeeld.publish import STORAGE_VERSION
-
-pytestmark = pytest.mark.slow
 
 FACT_TABLES = ["fct_indicator_waarde", "fct_kwetsbaarheid", "signalen", "wijkprofiel", "fct_bijdrage"]
 
@@ -69,8 +68,8 @@ print(json.dumps(out, default=str))
 
 
 @pytest.fixture(scope="module")
-def release(published: dict) -> dict:
-    home: Path = published["home"]
+def release(published: SharedHome) -> dict:
+    home: Path = published.home
     folder = Path(os.path.realpath(home / "publish" / "current"))
     return {"home": home, "stable": home / "publish" / "wijkbeeld.duckdb", "folder": folder}
 

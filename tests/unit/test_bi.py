@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from tests.homes import settings
-from tests.test_report import WIJK_TABLES, publish_sample
+from tests.unit.test_report import WIJK_TABLES, publish_sample
 from wijkbeeld.settings import Settings
 
 # The release a file or folder shows: the newest row of its publicatie history, whose rijen_<table> columns are

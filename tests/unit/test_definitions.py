@@ -78,7 +78,7 @@ def test_wijkprofiel_contract_labels_every_index_indicator_as_the_catalogue_name
 
     import yaml
 
-    root = Path(__file__).resolve().parents[1] / "dbt_project"
+    root = Path(__file__).resolve().parents[2] / "dbt_project"
     with (root / "seeds" / "indicator_catalogus.csv").open(encoding="utf-8") as f:
         names = {r["indicator_code"].lower(): r["naam"] for r in csv.DictReader(f) if r["in_index"] == "true"}
     models = yaml.safe_load((root / "models" / "marts" / "_marts.yml").read_text(encoding="utf-8"))["models"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.homes import platform, platform_kw, settings, warehouse
-from tests.test_ingest import drop, load_geography, reason_json, rows
+from tests.unit.test_ingest import drop, load_geography, reason_json, rows
 from wijkbeeld.ingest import ingest_dataset, validate_file
 
 MELDINGEN_HEADER = (
@@ -232,7 +232,7 @@ def test_a_file_without_line_breaks_is_never_read_into_memory_whole(
 
 
 def handhaving_workbook(name: str = "handhaving-GM0826-2024.xlsx", data: list[list] | None = None) -> Path:
-    from tests.test_ingest_sources import workbook
+    from tests.unit.test_ingest_sources import workbook
 
     return workbook("gemeente/handhaving", name, data)
 
@@ -291,7 +291,7 @@ def test_a_false_dimension_and_a_gap_cost_only_the_cells_that_are_there(
     """<dimension ref="A1:XFD1048576"/> made openpyxl pad every row to 16,384 cells and add a million rows."""
     import re
 
-    from tests.test_ingest_sources import handhaving_rows
+    from tests.unit.test_ingest_sources import handhaving_rows
     from wijkbeeld.ingest.readers import xlsx as reader
 
     load_geography()
@@ -347,7 +347,7 @@ def test_more_cells_than_the_limit_are_refused(home: Path, monkeypatch: pytest.M
 def test_shared_strings_are_counted_before_openpyxl_loads_them(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import openpyxl
 
-    from tests.test_ingest_sources import handhaving_rows
+    from tests.unit.test_ingest_sources import handhaving_rows
 
     monkeypatch.setenv("WIJKBEELD_MAX_SHARED_STRINGS", "100")
     load_geography()
@@ -429,7 +429,7 @@ def test_a_file_that_takes_too_long_is_refused(home: Path, monkeypatch: pytest.M
 
 
 def misdrijven_text() -> str:
-    from tests.test_ingest import fixture_text
+    from tests.unit.test_ingest import fixture_text
 
     return fixture_text("politie", "misdrijven")
 
@@ -711,9 +711,9 @@ def test_publicatie_needs_the_gate_of_every_table_it_publishes(home: Path) -> No
 
 HOLDER = """
 import pathlib, sys, time
-from tests.homes import platform, platform_kw, settings, warehouse
 from wijkbeeld.housekeeping import refresh_lock
-with refresh_lock(settings().ensure(), "nightly_refresh (test)"):
+from wijkbeeld.settings import load_settings
+with refresh_lock(load_settings().ensure(), "nightly_refresh (test)"):
     print("held", flush=True)
     while not pathlib.Path(sys.argv[1]).exists():
         time.sleep(0.05)
@@ -802,82 +802,6 @@ def test_the_landing_sensor_starts_one_run_per_set_of_settled_files(
         os.utime(fresh, (fresh.stat().st_atime, fresh.stat().st_mtime + 5))  # delivered again
         second, cursor2 = tick(cursor)
         assert isinstance(second, RunRequest) and second.run_key != first.run_key and cursor2 == second.run_key
-
-
-# ---------------------------------------------------------------- done when: one poison per dataset
-
-
-@pytest.mark.slow
-def test_a_refresh_with_one_poison_file_in_each_dataset_publishes_everything_else(
-    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from openpyxl import load_workbook
-
-    from orchestration.refresh import run_refresh
-    from tests import extracts
-
-    monkeypatch.setenv("WIJKBEELD_MAX_LINE_BYTES", "200000")
-    landing = home / "landing"
-    extracts.all_sources(landing)
-    good = {p.relative_to(landing).parts[:2]: 0 for p in landing.rglob("*") if p.is_file()}
-    for p in landing.rglob("*"):
-        if p.is_file():
-            good[p.relative_to(landing).parts[:2]] += 1
-    outside = tmp_path / "elders.csv"
-    outside.write_text("root:x:0:0:root:/root:/bin/bash\n")
-    kwb = extracts.kerncijfers(landing).read_text(encoding="utf-8").replace("Baarle-Nassau;", "Baarle\rNassau;", 1)
-    poisons = {
-        ("cbs", "kerncijfers"): extracts.write(landing / "cbs" / "kerncijfers" / "kwb-2023.csv", kwb),
-        ("cbs", "adressen"): extracts.write(
-            landing / "cbs" / "adressen" / "pc6hnr-2023.csv",
-            "PC6;Huisnummer;Buurt;Wijk;Gemeente" + ";x" * 20_000 + "\n4901AA;1;08260101;082601;0826\n",
-        ),
-        ("politie", "misdrijven"): extracts.write(
-            landing / "politie" / "misdrijven" / "misdrijven-202411.csv",
-            'ID;SoortMisdrijf;WijkenEnBuurten;Perioden;GeregistreerdeMisdrijven_1\n1;"1.1.1;WK082601;2024MM11;3\n'
-            + "".join(f"{n};1.1.1;WK082601;2024MM11;3\n" for n in range(2, 40)),
-        ),
-        ("politie", "incidenten"): landing / "politie" / "incidenten" / "incidenten-202411.csv",
-        ("brandweer", "incidenten"): extracts.write(
-            landing / "brandweer" / "incidenten" / "brandweer-incidenten-202501.csv",
-            extracts.BRANDWEER_HEADER + "," + "x" * 300_000,
-        ),
-        ("gemeente", "meldingen"): extracts.write(
-            landing / "gemeente" / "meldingen" / "meldingen-GM0826-202501.csv", meldingen_text(20).split("\n", 1)[1]
-        ),
-        ("gemeente", "handhaving"): landing / "gemeente" / "handhaving" / "handhaving-GM0744-2024.xlsx",
-        ("gemeente", "veiligheidsmonitor"): extracts.write(
-            landing / "gemeente" / "veiligheidsmonitor" / f"veiligheidsmonitor-2023-{'x' * 220}.csv", "x"
-        ),
-        ("ggd", "gezondheidsmonitor"): landing / "ggd" / "gezondheidsmonitor" / "gezondheidsmonitor-2023.xlsx",
-        ("corporatie", "signalen"): landing / "corporatie" / "signalen" / "corporatie-kwaad-2024Q1.xlsx",
-    }
-    poisons["politie", "incidenten"].symlink_to(outside)
-    workbook = handhaving_workbook()
-    wb = load_workbook(workbook)
-    wb.active.cell(row=3, column=16_384, value="x")
-    wb.save(poisons["gemeente", "handhaving"])
-    poisons["ggd", "gezondheidsmonitor"].write_bytes(
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(900) + "EncryptedPackage".encode("utf-16-le")
-    )
-    corporatie = extracts.xlsx(poisons["corporatie", "signalen"], "signalen", [extracts.CORPORATIE_HEADER] * 6)
-    rewrite_part(corporatie, SHEET, lambda xml: xml.replace(b'<row r="5"', b'<row r="2"'))
-    (landing / "politie" / "misdrijven" / "misdrijven-202410.csv").mkdir()  # a folder named like a file
-
-    outcome = run_refresh()
-
-    assert outcome.published and outcome.success, outcome
-    for (partner, dataset), poison in poisons.items():
-        quarantined = [p for p in (settings().quarantine / partner / dataset).iterdir() if p.name.endswith(".json")]
-        assert len(quarantined) == 1, (partner, dataset, quarantined)
-        assert not os.path.lexists(poison), poison
-    loaded = rows("SELECT partner, dataset, count(*) FROM meta.leveringen GROUP BY ALL")
-    assert {(p, d): n for p, d, n in loaded} == good
-    assert (
-        outside.read_text().startswith("root:")
-        and (landing / "politie" / "misdrijven" / "misdrijven-202410.csv").is_dir()
-    )
-    no_secret_anywhere()
 
 
 def _copy(path: Path, tmp_path: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Contract-driven ingest: every bad input of spec/partner-extracts.md, provenance, privacy, Dagster wiring.
+"""Contract-driven ingest: every bad input of the contracts (docs/ingest.md), provenance, privacy, Dagster wiring.
 
 Fixtures in tests/fixtures/ingest/ are small hand-made extracts (one per dataset, 24-40 rows, so one bad
 row stays under the 5 % limit). Each test works in its own data home (``home`` from conftest.py).
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -18,8 +20,10 @@ import pytest
 from tests.homes import platform, platform_kw, settings
 from wijkbeeld.ingest import ensure_warehouse, ingest_dataset, validate_file
 from wijkbeeld.ingest.contracts import PROVENANCE_COLUMNS, ContractError, all_contracts, parse_contract
+from wijkbeeld.settings import Settings
+from wijkbeeld.warehouse import Warehouse
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ingest"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "ingest"
 FILES = {
     ("cbs", "kerncijfers"): "kwb-2024.csv",
     ("cbs", "adressen"): "pc6hnr-2024.csv",
@@ -58,11 +62,27 @@ def rows(sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
+_GEOGRAPHY: list[Path] = []  # a data home with the CBS geography loaded: ingested once, then copied
+
+
 def load_geography() -> None:
+    """The CBS geography of the fixtures (kwb-2024.csv, pc6hnr-2024.csv) in the current data home, as if ingested
+    there: ingested once per session into a data home of its own, then its warehouse and archive are copied."""
+    if not _GEOGRAPHY:
+        template = Path(tempfile.mkdtemp(prefix="wijkbeeld-geography-")) / "data"
+        s = Settings(home=template, settle_seconds=0).ensure()
+        for partner, dataset in (("cbs", "kerncijfers"), ("cbs", "adressen")):
+            folder = s.landing / partner / dataset
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / FILES[(partner, dataset)]).write_bytes(encode(partner, dataset, fixture_text(partner, dataset)))
+            report = ingest_dataset(partner, dataset, s, Warehouse.from_settings(s))
+            assert report.files_ingested == [FILES[(partner, dataset)]], report
+        _GEOGRAPHY.append(template)
+    s = settings().ensure()
+    shutil.copytree(_GEOGRAPHY[0] / "warehouse", s.warehouse_dir, dirs_exist_ok=True)
+    shutil.copytree(_GEOGRAPHY[0] / "archive", s.archive, dirs_exist_ok=True)
     for partner, dataset in (("cbs", "kerncijfers"), ("cbs", "adressen")):
-        drop(partner, dataset, fixture_text(partner, dataset))
-        report = ingest_dataset(partner, dataset, *platform())
-        assert report.files_ingested == [FILES[(partner, dataset)]], report
+        (s.landing / partner / dataset).mkdir(parents=True, exist_ok=True)  # emptied by the ingest
 
 
 def reason_json(partner: str, dataset: str, name: str) -> dict:
@@ -538,3 +558,14 @@ def test_dagster_assets_report_metadata_and_warn_on_quarantine(home: Path) -> No
     misdrijven = AssetKey(["raw_politie__misdrijven"])
     [asset_def] = [a for a in INGEST_ASSETS if misdrijven in a.keys]
     assert asset_def.asset_deps[misdrijven] == {AssetKey(["raw_cbs__kerncijfers"])}
+
+
+def test_the_contract_json_schema_for_partners_is_up_to_date() -> None:
+    """docs/contract.schema.json (linked from docs/partners.md) is what the contract models export."""
+    from wijkbeeld.ingest import contract_json_schema
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "contract.schema.json"
+    assert json.loads(path.read_text(encoding="utf-8")) == contract_json_schema(), (
+        'regenerate: .venv/bin/python -c "import json; from wijkbeeld.ingest import contract_json_schema; '
+        'print(json.dumps(contract_json_schema(), indent=2, ensure_ascii=False))" > docs/contract.schema.json'
+    )

@@ -11,7 +11,7 @@ import pytest
 from tests.homes import platform_kw
 from wijkbeeld.ingest import validate_file
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "partners.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "partners.md"
 SECTIONS = re.split(r"\n### ", PAGE.read_text(encoding="utf-8"))[1:]
 
 

@@ -1,7 +1,7 @@
 """Ingest of brandweer, GGD, handhaving, veiligheidsmonitor and corporatie: mapping, xlsx, bad inputs, freshness.
 
-Every bad input of spec/partner-extracts.md that applies to these formats has a case here (the CSV cases of
-the older datasets are in test_ingest.py). Each case also asserts that ``validate_file`` (the partner-side
+Every bad input of the contracts (docs/ingest.md) that applies to these formats has a case here (the CSV cases
+of the older datasets are in test_ingest.py). Each case also asserts that ``validate_file`` (the partner-side
 check) gives the same verdict as ingest: accepted or refused, with the same reason and the same row counts.
 Workbooks are written with openpyxl from the rows below, so a test shows exactly what the sheet holds.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.homes import platform, platform_kw, settings
-from tests.test_ingest import FIXTURES, NEXT_YEAR, drop, load_geography, reason_json, rows
+from tests.unit.test_ingest import FIXTURES, NEXT_YEAR, drop, load_geography, reason_json, rows
 from wijkbeeld.ingest import Freshness, all_contracts, freshness, ingest_dataset, validate_file
 from wijkbeeld.ingest.contracts import load_contract
 

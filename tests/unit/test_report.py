@@ -5,8 +5,8 @@ The mart here is small and hand-made (real wijk codes, so the map has polygons, 
 no polygon), published through wijkbeeld.publish exactly as the nightly job does.
 
 docs/wijkprofiel.png is a screenshot of the report on the region demo data, made with :func:`screenshot`:
-    .venv/bin/python -c "from tests.test_report import screenshot; screenshot('<home>/reports/wijkprofiel/index.html',
-    'docs/wijkprofiel.png')"
+    .venv/bin/python -c "from tests.unit.test_report import screenshot;
+    screenshot('<home>/reports/wijkprofiel/index.html', 'docs/wijkprofiel.png')"
 """
 
 from __future__ import annotations
