@@ -2,7 +2,7 @@
 
 :class:`Settings` is read once by whoever starts the work (the command line, the Dagster ``settings`` resource at
 the start of a run, a sensor tick) and passed on; library code never reads the environment itself. dbt gets the
-settings it needs from the same object (:func:`wijkbeeld.dbt.dbt_vars`). A bad value raises
+settings it needs from the same object (:func:`wijkbeeld.dbt_vars.dbt_vars`). A bad value raises
 :class:`SettingsError` with one line that names the variable; the command line prints that line.
 
 Everything the platform writes lives under one folder, the data home (``WIJKBEELD_HOME``, default ``./data``).
