@@ -1,4 +1,4 @@
-"""Comments and docs cite files that exist in this repository: every ``something.md`` a tracked file names is found
+"""Comments and docs cite files that exist in this repository: every ``<name>.md`` a tracked file names is found
 (beside the file, under docs/, or from the repository root)."""
 
 from __future__ import annotations
