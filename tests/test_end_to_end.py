@@ -231,13 +231,17 @@ def test_the_release_records_the_gate_verdict_of_its_own_run(home: Path) -> None
 
     con = duckdb.connect(str(home / "publish" / "wijkbeeld.duckdb"), read_only=True)
     try:
-        (gate,) = con.execute("select kwaliteitspoort from mart.publicatie order by volgnummer desc limit 1").fetchone()
+        release_id, gate, checks, run_id = con.execute(
+            "select release_id, kwaliteitspoort, kwaliteitscontroles, kwaliteitspoort_run from mart.publicatie "
+            "order by volgnummer desc limit 1"
+        ).fetchone()
     finally:
         con.close()
-    verdict = json.loads(gate)
-    assert verdict["resultaat"] == "geslaagd" and verdict["run_id"]
+    verdict = json.loads((home / "publish" / "releases" / release_id / "release.json").read_text())["kwaliteitspoort"]
+    assert verdict["resultaat"] == gate == "geslaagd" and verdict["run_id"] == run_id
     assert sorted(verdict["tabellen"]) == sorted(mart_tables())
     assert all(t["geslaagd"] and t["expectations_evaluated"] > 0 for t in verdict["tabellen"].values())
+    assert checks == sum(t["expectations_evaluated"] for t in verdict["tabellen"].values())
 
 
 def test_publicatie_alone_never_publishes_the_unchecked_warehouse(home: Path) -> None:
