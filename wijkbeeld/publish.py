@@ -86,6 +86,8 @@ PUBLICATIE_COLUMNS: list[tuple[str, str, str]] = [
     ("kwaliteitspoort", "VARCHAR", "Uitslag van de kwaliteitspoort: geslaagd (alleen een geslaagde mart wordt "
      "gepubliceerd)."),
     ("kwaliteitscontroles", "INTEGER", "Aantal controles van de kwaliteitspoort op deze release (alle geslaagd)."),
+    ("kwaliteitspoort_run", "VARCHAR", "De Dagster-run waarin de kwaliteitspoort deze tabellen keurde (in de UI te "
+     "openen); leeg bij een terugdraaiing."),
     ("code_versie", "VARCHAR", "Versie van de code die de release maakte (pakketversie + git-commit)."),
     ("vingerafdruk", "VARCHAR", "SHA-256 over de inhoud van de tabellen: gelijke vingerafdruk, gelijke inhoud."),
 ]  # fmt: skip
@@ -479,9 +481,10 @@ def _publicatie_row(
     *, release_id: str, at: datetime, meta: dict, row_counts: dict, event: str, previous: str | None
 ) -> dict:
     gate = meta.get("kwaliteitspoort") or {}
-    checks = [
-        e for table in ((gate.get("rapport") or {}).get("tables") or {}).values() for e in table.get("expectations", [])
-    ]
+    # the checks of this run's gate, per published table; else those of the report it wrote
+    checks = sum(t.get("expectations_evaluated", 0) for t in (gate.get("tabellen") or {}).values()) or len(
+        [e for t in ((gate.get("rapport") or {}).get("tables") or {}).values() for e in t.get("expectations", [])]
+    )
     row = {
         "release_id": release_id,
         "gepubliceerd_op": at.replace(tzinfo=None),
@@ -491,7 +494,8 @@ def _publicatie_row(
         "geografie_jaar": meta["geografie_jaar"],
         "perioden": ",".join(meta["perioden"]),
         "kwaliteitspoort": gate.get("resultaat") if isinstance(gate, dict) else None,
-        "kwaliteitscontroles": len(checks) or None,
+        "kwaliteitscontroles": checks or None,
+        "kwaliteitspoort_run": gate.get("run_id") if isinstance(gate, dict) else None,
         "code_versie": meta["code_versie"],
         "vingerafdruk": meta["fingerprint"],
     }
