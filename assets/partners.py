@@ -1,13 +1,13 @@
 """Dagster asset factory for partner datasets: one ingest asset + one quarantine check per contract.
 
 The per-source modules (:mod:`assets.cbs`, :mod:`assets.politie`, :mod:`assets.gemeente`) call these
-factories; :mod:`assets.ingest_defs` collects the results. Nothing heavy happens at import: the contract
-YAML is read for the description and upstream datasets, DuckDB is imported only when an asset runs.
-(No ``from __future__ import annotations`` here: Dagster inspects the context type hints at runtime.)
+factories; :mod:`assets.ingest_defs` collects the results. The engine is the library's
+(:func:`wijkbeeld.ingest.ingest_dataset`); at import only the contract YAML is read, for the description and the
+upstream datasets. (No ``from __future__ import annotations`` here: Dagster inspects the type hints at runtime.)
 """
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -19,14 +19,14 @@ from dagster import (
     AssetsDefinition,
     MaterializeResult,
     MetadataValue,
+    ResourceParam,
     asset,
     asset_check,
 )
 
-from assets.contracts import load_contract
-
-if TYPE_CHECKING:
-    from assets.ingest import IngestReport
+from wijkbeeld.ingest import IngestReport, ingest_dataset, load_contract
+from wijkbeeld.settings import Settings
+from wijkbeeld.warehouse import Warehouse
 
 CHECK_NAME = "no_quarantined_files"
 UNMAPPED_CHECK_NAME = "all_rows_mapped"
@@ -45,7 +45,7 @@ def _md_escape(text: str) -> str:
 LISTED_FILES = 100  # files named one by one in the metadata of a run (the counts cover them all)
 
 
-def report_metadata(report: "IngestReport") -> dict[str, Any]:
+def report_metadata(report: IngestReport) -> dict[str, Any]:
     """Materialization metadata of one ingest run (also read back by the quarantine check)."""
     listed = report.files_quarantined[:LISTED_FILES]
     rows = "\n".join(f"| {_md_escape(q.file)} | {_md_escape(q.reason)} |" for q in listed)
@@ -72,7 +72,7 @@ def report_metadata(report: "IngestReport") -> dict[str, Any]:
     }
 
 
-def _freshness_metadata(report: "IngestReport") -> dict[str, Any]:
+def _freshness_metadata(report: IngestReport) -> dict[str, Any]:
     fresh = report.freshness
     if fresh is None:
         return {}
@@ -107,17 +107,19 @@ def build_ingest_asset(partner: str, dataset: str, deps: Sequence[str | AssetKey
         description=contract.description,
         kinds={"duckdb"},
         deps=upstream,
-        required_resource_keys={"refresh_lock"},  # one refresh at a time holds the warehouse
         metadata={
             "contract": f"assets/contracts/{partner}__{dataset}.yaml",
             "landing_folder": f"landing/{partner}/{dataset}/",
             "file_name_example": contract.file.name_example,
         },
     )
-    def _ingest(context: AssetExecutionContext) -> MaterializeResult:
-        from assets.ingest import ingest_dataset
-
-        report = ingest_dataset(partner, dataset, log=context.log)
+    def _ingest(
+        context: AssetExecutionContext,
+        settings: ResourceParam[Settings],
+        warehouse: ResourceParam[Warehouse],
+        refresh_lock: ResourceParam[None],  # one refresh at a time holds the warehouse
+    ) -> MaterializeResult:
+        report = ingest_dataset(partner, dataset, settings, warehouse, log=context.log)
         return MaterializeResult(metadata=report_metadata(report))
 
     return _ingest

@@ -20,12 +20,17 @@ from dagster import (
     Failure,
     MaterializeResult,
     MetadataValue,
+    ResourceParam,
     asset,
 )
 
-from assets.transform import mart_tables
+from assets.quality import CHECK_NAME
+from assets.transform import DBT_DOCS_DIR, mart_tables
+from data_quality.gate import quality_report_dir
 from wijkbeeld import __version__
-from wijkbeeld.config import REPO_ROOT, settings
+from wijkbeeld.publish import publish_release, summary
+from wijkbeeld.settings import REPO_ROOT, Settings
+from wijkbeeld.warehouse import Warehouse
 
 PUBLISH_KEY = AssetKey(["publicatie"])
 
@@ -45,13 +50,10 @@ def code_version() -> str:
         return __version__
 
 
-def _mart_facts(warehouse: Path) -> tuple[int | None, list[str], date | None]:
+def _mart_facts(warehouse: Warehouse) -> tuple[int | None, list[str], date | None]:
     """Reference geography year, published periods and the last day of the newest period with data (a value with
     status ok), from a short read-only look at the warehouse."""
-    import duckdb
-
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
+    with warehouse.connect(read_only=True) as con:
         (jaar,) = con.execute("select max(geografie_jaar) from mart.dim_gebied").fetchone()
         perioden = [
             row[0]
@@ -60,20 +62,16 @@ def _mart_facts(warehouse: Path) -> tuple[int | None, list[str], date | None]:
         (tot_en_met,) = con.execute(
             "select max(periode_eind) from mart.fct_indicator_waarde where status = 'ok'"
         ).fetchone()
-    finally:
-        con.close()
     return jaar, perioden, tot_en_met
 
 
-def _gate_verdict(context: AssetExecutionContext, tables: list[str], reports: Path) -> dict:
+def _gate_verdict(context: AssetExecutionContext, tables: list[str], quality_report: Path) -> dict:
     """The quality gate's verdict in this run, from the check results Dagster recorded for it.
 
     Raises :class:`Failure` (nothing is published) unless the ``quality_gate`` check of every table in
     ``tables`` ran in this run and passed: materialising ``publicatie`` alone, or with only some mart tables,
     publishes nothing.
     """
-    from data_quality.checks import CHECK_NAME
-
     results: dict[str, AssetCheckEvaluation] = {}
     for entry in context.instance.all_logs(context.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = entry.dagster_event.event_specific_data if entry.dagster_event else None
@@ -108,7 +106,7 @@ def _gate_verdict(context: AssetExecutionContext, tables: list[str], reports: Pa
             for table in tables
         },
     }
-    latest = reports / "quality" / "latest.json"
+    latest = quality_report / "latest.json"
     if latest.exists():
         verdict["rapport"] = json.loads(latest.read_text(encoding="utf-8"))
     return verdict
@@ -119,22 +117,24 @@ def _gate_verdict(context: AssetExecutionContext, tables: list[str], reports: Pa
     group_name="publicatie",
     deps=[AssetKey([name]) for name in mart_tables()],
     kinds={"duckdb", "parquet"},
-    required_resource_keys={"refresh_lock"},  # one refresh at a time holds the warehouse
     description=(
         "Publishes the mart as a new immutable release (DuckDB + Parquet) and swaps publish/wijkbeeld.duckdb "
         "and publish/current atomically. Runs only when the blocking quality check of every mart table passed "
         "in the same run; materialised on its own it refuses."
     ),
 )
-def publicatie(context: AssetExecutionContext) -> MaterializeResult:
-    from wijkbeeld.publish import publish_release, summary
-
-    s = settings().ensure()
+def publicatie(
+    context: AssetExecutionContext,
+    settings: ResourceParam[Settings],
+    warehouse: ResourceParam[Warehouse],
+    refresh_lock: ResourceParam[None],  # one refresh at a time holds the warehouse
+) -> MaterializeResult:
+    s = settings
     tables = mart_tables()
-    gate = _gate_verdict(context, tables, s.reports)
-    jaar, perioden, tot_en_met = _mart_facts(s.warehouse)
+    gate = _gate_verdict(context, tables, quality_report_dir(s))
+    jaar, perioden, tot_en_met = _mart_facts(warehouse)
     result = publish_release(
-        warehouse=s.warehouse,
+        warehouse=warehouse,
         tables=tables,
         gate=gate,
         geografie_jaar=jaar,
@@ -147,10 +147,10 @@ def publicatie(context: AssetExecutionContext) -> MaterializeResult:
     return MaterializeResult(
         metadata={
             "release_id": result.release.release_id,
-            "nieuwe_release": result.changed,
-            "rijen_per_tabel": MetadataValue.json(result.release.row_counts),
-            "pad": MetadataValue.path(str(result.stable_path)),
-            "kwaliteitsrapport": MetadataValue.url((s.reports / "quality" / "index.html").as_uri()),
-            "dbt_docs": MetadataValue.url((s.reports / "dbt-docs" / "index.html").as_uri()),
+            "new_release": result.changed,
+            "rows_per_table": MetadataValue.json(result.release.row_counts),
+            "path": MetadataValue.path(str(result.stable_path)),
+            "quality_report": MetadataValue.url((quality_report_dir(s) / "index.html").as_uri()),
+            "dbt_docs": MetadataValue.url((s.reports / DBT_DOCS_DIR / "index.html").as_uri()),
         }
     )

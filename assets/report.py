@@ -4,10 +4,12 @@ It reads only the published release (never the warehouse), so what the report sh
 users see.
 """
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, ResourceParam, asset
 
 from assets.publication import PUBLISH_KEY
-from wijkbeeld.config import settings
+from wijkbeeld.report import build_report
+from wijkbeeld.settings import Settings
+from wijkbeeld.warehouse import Warehouse
 
 REPORT_KEY = AssetKey(["wijkprofiel_rapport"])
 
@@ -22,17 +24,17 @@ REPORT_KEY = AssetKey(["wijkprofiel_rapport"])
         "built from the current published release. Self-contained HTML with inline SVG charts."
     ),
 )
-def wijkprofiel_rapport(context: AssetExecutionContext) -> MaterializeResult:
-    from wijkbeeld.report import build_report
-
-    result = build_report(settings().ensure())
+def wijkprofiel_rapport(
+    context: AssetExecutionContext, settings: ResourceParam[Settings], warehouse: ResourceParam[Warehouse]
+) -> MaterializeResult:
+    result = build_report(settings, warehouse)
     context.log.info(f"Wijkprofiel report for release {result.release_id}: {result.path}")
     return MaterializeResult(
         metadata={
             "release_id": result.release_id,
-            "periode": f"{result.periode[0]} ({result.periode[1]})",
-            "wijkpaginas": result.wijk_pages,
-            "wijken_op_kaart": result.on_map,
-            "rapport": MetadataValue.path(str(result.path)),
+            "period": f"{result.periode[0]} ({result.periode[1]})",
+            "wijk_pages": result.wijk_pages,
+            "wijken_on_map": result.on_map,
+            "report": MetadataValue.path(str(result.path)),
         }
     )

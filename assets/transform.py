@@ -1,9 +1,12 @@
 """The dbt project as Dagster assets: staging -> intermediate -> mart, with dbt tests as asset checks.
 
-The manifest is prepared at install time (`scripts/prepare_dbt.py`), so loading the definitions only
-reads ``target/manifest.json``; it never parses the dbt project.
+The manifest is prepared at install time and whenever a dbt file changed (``make``, scripts/prepare_dbt.py); under
+``dagster dev`` (``make ui``) it is parsed again each time the definitions load (``DbtProject.prepare_if_dev``), so
+the graph always shows the current models. Every dbt command gets the run's settings as ``--vars``
+(wijkbeeld/dbt_vars.py): the warehouse, its memory cap and spill folder, the region and the reference year.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,20 +16,20 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, ResourceParam, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, Output, ResourceParam, asset
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from wijkbeeld.config import DBT_PROJECT_DIR, pause_point, settings
+from wijkbeeld.dbt_vars import vars_args
+from wijkbeeld.settings import DBT_PROJECT_DIR, Settings
+from wijkbeeld.warehouse import Warehouse
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+DBT_PROJECT.prepare_if_dev()
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))  # dbt of this interpreter's venv: nothing on PATH
 
 # dbt folder (first level under models/) -> Dagster group, so the graph reads as the data flow.
 _GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "mart"}
-
-
-def dbt_docs_index() -> Path:
-    """The offline dbt docs site in the data home (built by the ``dbt_docs`` asset)."""
-    return settings().reports / "dbt-docs" / "index.html"
+DBT_DOCS_DIR = "dbt-docs"  # under reports/ in the data home
 
 
 class WijkbeeldTranslator(DagsterDbtTranslator):
@@ -43,29 +46,29 @@ class WijkbeeldTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         return _GROUPS.get(fqn[1] if len(fqn) > 2 else "", "transform")
 
-    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
-        """dagster-dbt's metadata plus a link to this model's page in the offline dbt docs site."""
-        page = f"{dbt_docs_index().as_uri()}#!/{dbt_resource_props['resource_type']}/"
-        page += dbt_resource_props["unique_id"]
-        return {**super().get_metadata(dbt_resource_props), "dbt_docs": MetadataValue.url(page)}
-
 
 def dbt_resource() -> DbtCliResource:
     """dbt from this interpreter's environment (the venv), so it needs nothing on PATH."""
-    return DbtCliResource(
-        project_dir=DBT_PROJECT,
-        profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=str(Path(sys.executable).with_name("dbt")),
-    )
+    return DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)
 
 
-def dbt_environment() -> None:
-    """Point the dbt profile at this data home's warehouse and give it the platform's checked DuckDB memory cap
-    (profiles.yml reads WIJKBEELD_WAREHOUSE and WIJKBEELD_DUCKDB_MEMORY_LIMIT)."""
-    s = settings().ensure()
-    os.environ["WIJKBEELD_WAREHOUSE"] = str(s.warehouse)
-    os.environ["WIJKBEELD_DUCKDB_MEMORY_LIMIT"] = s.duckdb_memory_limit
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+def dbt_build(
+    context: AssetExecutionContext, dbt: DbtCliResource, settings: Settings, warehouse: Warehouse
+) -> Iterator[Any]:
+    """``dbt build`` with the run's settings, streamed as Dagster events; every model's materialization links to
+    its page in the offline dbt docs site of the data home (``dbt_docs``)."""
+    index = settings.reports / DBT_DOCS_DIR / "index.html"
+    for event in dbt.cli(["build", *vars_args(settings, warehouse)], context=context).stream():
+        yield _with_docs_link(event, index) if isinstance(event, Output) else event
+
+
+def _with_docs_link(event: Output, index: Path) -> Output:
+    unique_id = event.metadata.get("unique_id")
+    if unique_id is None:
+        return event
+    node = str(unique_id.value)
+    url = MetadataValue.url(f"{index.as_uri()}#!/{node.split('.')[0]}/{node}")
+    return event.with_metadata({**event.metadata, "dbt_docs": url})
 
 
 @dbt_assets(
@@ -75,15 +78,15 @@ def dbt_environment() -> None:
     name="wijkbeeld_dbt",
 )
 def wijkbeeld_dbt_assets(
-    context: AssetExecutionContext, dbt: DbtCliResource, refresh_lock: ResourceParam[None]
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    settings: ResourceParam[Settings],
+    warehouse: ResourceParam[Warehouse],
+    refresh_lock: ResourceParam[None],
 ) -> Iterator[Any]:
     """Build seeds, models and dbt tests; a failing dbt test fails the step and so blocks publication.
     ``refresh_lock``: one refresh at a time holds the warehouse (taken for the whole run)."""
-    dbt_environment()
-    for i, event in enumerate(dbt.cli(["build"], context=context).stream()):
-        yield event
-        if i == 0:
-            pause_point("dbt")  # fault tests only (inert unless WIJKBEELD_TEST_PAUSE_AT=dbt)
+    yield from dbt_build(context, dbt, settings, warehouse)
 
 
 DBT_DOCS_KEY = AssetKey(["dbt_docs"])
@@ -95,34 +98,25 @@ _DBT_TRACKER = "//d1fc8wv8zag5ca.cloudfront.net/2.9.0/sp.js"  # dbt docs' usage 
     group_name="publicatie",
     deps=[AssetKey(["publicatie"])],
     kinds={"dbt"},
-    required_resource_keys={"refresh_lock"},
     description=(
         "The dbt docs site (models, columns, tests, lineage, warehouse catalog) as one offline HTML file: "
         "reports/dbt-docs/index.html in the data home (`dbt docs generate --static`)."
     ),
 )
-def dbt_docs() -> MaterializeResult:
-    dbt_environment()
-    index = dbt_docs_index()
+def dbt_docs(
+    settings: ResourceParam[Settings], warehouse: ResourceParam[Warehouse], refresh_lock: ResourceParam[None]
+) -> MaterializeResult:
+    index = settings.reports / DBT_DOCS_DIR / "index.html"
     index.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="wijkbeeld-dbt-docs-") as tmp:
+        command = [DBT_EXECUTABLE, "docs", "generate", "--static", "--target-path", tmp]
+        command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"]
         done = subprocess.run(
-            [
-                str(Path(sys.executable).with_name("dbt")),
-                "docs",
-                "generate",
-                "--static",
-                "--target-path",
-                tmp,
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--quiet",
-            ],
+            [*command, *vars_args(settings, warehouse)],
             capture_output=True,
             text=True,
             cwd=DBT_PROJECT_DIR,
+            env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
             check=False,
         )
         if done.returncode != 0:
@@ -140,8 +134,6 @@ def dbt_docs() -> MaterializeResult:
 
 def mart_tables() -> list[str]:
     """The published tables: the dbt models under models/marts, read from the prepared manifest."""
-    import json
-
     manifest = json.loads(Path(DBT_PROJECT.manifest_path).read_text(encoding="utf-8"))
     return sorted(
         node["name"]

@@ -25,11 +25,11 @@ sys.path.insert(0, str(REPO))
 
 
 def generate(args: argparse.Namespace) -> dict[str, object]:
-    from wijkbeeld.config import settings
     from wijkbeeld.demo import generate as demo_generate
+    from wijkbeeld.settings import load_settings
 
     started = time.perf_counter()
-    landing = settings().ensure().landing
+    landing = load_settings().ensure().landing
     summary = demo_generate(landing, seed=args.seed, start=args.start, end=args.end, scale=args.scale)
     return {
         "seconds": time.perf_counter() - started,
@@ -56,10 +56,10 @@ def next_month(args: argparse.Namespace) -> dict[str, object]:
     workbooks of its year (a yearly workbook is re-sent every month)."""
     import pandas as pd
 
-    from wijkbeeld.config import settings
     from wijkbeeld.demo import generate as demo_generate
+    from wijkbeeld.settings import load_settings
 
-    s = settings().ensure()
+    s = load_settings().ensure()
     month = pd.Period(_last_month([s.landing, s.archive]), freq="M") + 1
     tag = f"{month.year}{month.month:02d}"
     with tempfile.TemporaryDirectory(prefix="wijkbeeld-bench-") as tmp:
@@ -108,9 +108,10 @@ def steps(_: argparse.Namespace) -> dict[str, object]:
     import duckdb
     from dagster import DagsterEventType, DagsterInstance
 
-    from wijkbeeld.config import settings
+    from wijkbeeld.settings import load_settings
 
-    with DagsterInstance.get() as instance:
+    s = load_settings()
+    with DagsterInstance.from_config(str(s.dagster)) as instance:
         run = instance.get_runs(limit=1)[0]
         stats = instance.get_run_step_stats(run.run_id)
         records = instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
@@ -138,7 +139,7 @@ def steps(_: argparse.Namespace) -> dict[str, object]:
             ],
             "ingest_rows": rows,
         }
-    con = duckdb.connect(str(settings().warehouse), read_only=True)
+    con = duckdb.connect(str(s.warehouse_file), read_only=True)
     try:
         tables = con.execute(
             "select schema_name, table_name, estimated_size from duckdb_tables() where schema_name in ('raw', 'mart')"
@@ -149,7 +150,7 @@ def steps(_: argparse.Namespace) -> dict[str, object]:
             result["warehouse_rows"][f"{schema}.{table}"] = count
     finally:
         con.close()
-    result["warehouse_bytes"] = settings().warehouse.stat().st_size
+    result["warehouse_bytes"] = s.warehouse_file.stat().st_size
     return result
 
 

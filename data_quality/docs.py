@@ -6,38 +6,29 @@ machine-readable), ``tables/<table>.json`` (the latest result of
 one table) and ``gx/<table>/`` (the Data Docs site of that table's latest validation).
 
 GX's HTML loads Bootstrap, jQuery, Font Awesome and Vega from CDNs and its logo from S3. The report must
-work on a machine without internet, so every page is rewritten: external scripts and stylesheets are
-removed (and the inline scripts that need them), images point at the copies GX puts in ``static/``, the
-lists that GX's index fills in with JavaScript are written as plain HTML, and a small inline stylesheet
-replaces Bootstrap. Nothing is downloaded.
+work on a machine without internet, so every page is parsed (lxml) and its document tree changed: script
+elements and external stylesheets are removed, images point at the copies GX puts in ``static/``, CSS references
+to other hosts are dropped, the lists that GX's index fills in with JavaScript are written as plain HTML lists,
+and a small inline stylesheet replaces Bootstrap. Nothing is downloaded.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import html
 import json
 import os
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from lxml import html as lxml_html
+
 INDEX = "index.html"
 LATEST = "latest.json"
-
-_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
-_EXTERNAL_LINK = re.compile(r"<link\b[^>]*href=[\"']https?://[^>]*>", re.IGNORECASE)
-_CSS_URL = re.compile(r"url\(\s*['\"]?https?://[^)]*\)", re.IGNORECASE)
-_CSS_IMPORT = re.compile(r"@import\s+[^;]*https?://[^;]*;", re.IGNORECASE)
-# An image or icon: GX's own static copy (any relative depth) or its S3 web asset.
-_IMAGE_REF = re.compile(
-    r"(?P<attr>src|href)=\"(?:https?://[^\"]*/|[^\"]*static/images/)(?P<file>[\w.-]+\.(?:png|svg|gif|ico|jpg))"
-    r"(?:\?[^\"]*)?\""
-)
-_JS_TABLE = re.compile(r"<table\b[^>]*class=\"[^\"]*ge-index-page-(?P<kind>[\w-]+)-table[^\"]*\"[^>]*>\s*</table>")
+IMAGE_SUFFIXES = (".png", ".svg", ".gif", ".ico", ".jpg")
 
 # Replaces Bootstrap/Font Awesome for the classes GX's pages use; system fonts only.
 OFFLINE_CSS = """
@@ -66,15 +57,16 @@ td,th{border-top:1px solid #dee2e6;padding:.3rem .5rem;text-align:left;vertical-
 
 
 def make_site_offline(site_dir: Path) -> None:
-    """Rewrite every page of a GX Data Docs site so that it needs nothing from the internet.
+    """Change every page of a GX Data Docs site so that it needs nothing from the internet.
 
-    GX copies about 4 MB of fonts, animations and stylesheets into ``static/`` that the rewritten pages
+    GX copies about 4 MB of fonts, animations and stylesheets into ``static/`` that the changed pages
     do not use (GX inlines its stylesheet); only the images a page refers to are kept.
     """
     referenced: set[Path] = set()
     for page in site_dir.rglob("*.html"):
-        text = _offline_page(page.read_text(encoding="utf-8"), page, site_dir, referenced)
-        page.write_text(text, encoding="utf-8")
+        doc = lxml_html.document_fromstring(page.read_bytes())
+        _make_offline(doc, page, site_dir, referenced)
+        page.write_bytes(lxml_html.tostring(doc, doctype="<!DOCTYPE html>", encoding="utf-8"))
     for asset in sorted((site_dir / "static").rglob("*"), reverse=True):  # files before their folders
         if asset.is_file() and asset not in referenced:
             asset.unlink()
@@ -82,32 +74,86 @@ def make_site_offline(site_dir: Path) -> None:
             asset.rmdir()
 
 
-def _offline_page(text: str, page: Path, site_dir: Path, referenced: set[Path]) -> str:
-    images = site_dir / "static" / "images"
+def _make_offline(doc: lxml_html.HtmlElement, page: Path, site_dir: Path, referenced: set[Path]) -> None:
+    for script in doc.xpath("//script"):
+        script.drop_tree()
+    for link in doc.xpath("//link[@href]"):
+        if _external(link.get("href")) and not _image(link.get("href")):
+            link.drop_tree()
+    for style in doc.xpath("//style"):
+        style.text = _offline_css(style.text or "")
+    for element in doc.xpath("//*[@style]"):
+        element.set("style", _offline_css(element.get("style")))
+    for attr in ("src", "href"):
+        for element in doc.xpath(f"//*[@{attr}]"):
+            if _image(element.get(attr)):
+                element.set(attr, _local_image(element.get(attr), page, site_dir, referenced))
+    for table in doc.xpath("//table[contains(@class, 'ge-index-page-')]"):
+        if len(table) == 0:  # filled by GX's JavaScript: the same links as a plain list
+            table.getparent().replace(table, _static_list(table.get("class"), page, site_dir))
+    style = lxml_html.Element("style")
+    style.text = OFFLINE_CSS
+    doc.head.append(style)
 
-    def image(match: re.Match[str]) -> str:
-        local = images / match["file"]
-        if not local.exists():
-            return f'{match["attr"]}=""'
-        referenced.add(local)
-        return f'{match["attr"]}="{Path(os.path.relpath(local, page.parent)).as_posix()}"'
 
-    def static_list(match: re.Match[str]) -> str:
-        folder = "validations" if "validation" in match["kind"] else "expectations"
-        links = [
-            f'<li><a href="{Path(os.path.relpath(p, page.parent)).as_posix()}">'
-            f"{html.escape(p.relative_to(site_dir / folder).with_suffix('').as_posix())}</a></li>"
-            for p in sorted((site_dir / folder).rglob("*.html"))
-        ]
-        return f'<ul class="offline-list">{"".join(links) or "<li>geen</li>"}</ul>'
+def _external(url: str | None) -> bool:
+    return bool(url) and url.lower().startswith(("http://", "https://", "//"))
 
-    text = _SCRIPT.sub("", text)
-    text = _EXTERNAL_LINK.sub("", text)
-    text = _CSS_IMPORT.sub("", text)
-    text = _CSS_URL.sub("none", text)
-    text = _IMAGE_REF.sub(image, text)
-    text = _JS_TABLE.sub(static_list, text)
-    return text.replace("</head>", f"<style>{OFFLINE_CSS}</style>\n</head>", 1)
+
+def _image(url: str | None) -> bool:
+    path = (url or "").split("?", 1)[0].lower()
+    return path.endswith(IMAGE_SUFFIXES) and (_external(url) or "static/images/" in path)
+
+
+def _local_image(url: str, page: Path, site_dir: Path, referenced: set[Path]) -> str:
+    """GX's own copy of an image (``static/images/<file>``), relative to the page; empty when it has none."""
+    local = site_dir / "static" / "images" / url.split("?", 1)[0].rsplit("/", 1)[-1]
+    if not local.exists():
+        return ""
+    referenced.add(local)
+    return Path(os.path.relpath(local, page.parent)).as_posix()
+
+
+def _offline_css(css: str) -> str:
+    """The stylesheet without what it would load from another host: ``@import`` rules and ``url(...)`` values
+    of other hosts (a value becomes ``none``)."""
+    out, rest = [], css
+    while True:
+        at = min((i for i in (_find(rest, "@import"), _find(rest, "url(")) if i >= 0), default=-1)
+        if at < 0:
+            return "".join(out) + rest
+        out.append(rest[:at])
+        rest = rest[at:]
+        if rest.lower().startswith("@import"):
+            end = rest.find(";")
+            end = len(rest) if end < 0 else end + 1
+            out.append("" if _external(rest[7:end].strip(" \t\n'\"url(;)")) else rest[:end])
+        else:
+            end = rest.find(")")
+            end = len(rest) if end < 0 else end + 1
+            out.append("none" if _external(rest[4 : end - 1].strip(" \t\n'\"")) else rest[:end])
+        rest = rest[end:]
+
+
+def _find(text: str, token: str) -> int:
+    return text.lower().find(token)
+
+
+def _static_list(table_class: str, page: Path, site_dir: Path) -> lxml_html.HtmlElement:
+    """The validation (or expectation suite) pages of the site as a list of links, as GX's index shows them."""
+    folder = site_dir / ("validations" if "validation" in table_class else "expectations")
+    listing = lxml_html.Element("ul", {"class": "offline-list"})
+    for target in sorted(folder.rglob("*.html")):
+        link = lxml_html.Element("a", {"href": Path(os.path.relpath(target, page.parent)).as_posix()})
+        link.text = target.relative_to(folder).with_suffix("").as_posix()
+        item = lxml_html.Element("li")
+        item.append(link)
+        listing.append(item)
+    if len(listing) == 0:
+        empty = lxml_html.Element("li")
+        empty.text = "geen"
+        listing.append(empty)
+    return listing
 
 
 # --- summary: latest.json and index.html -----------------------------------------------------------------
@@ -131,7 +177,9 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_report(table_results: list[dict[str, Any]], reports: Path, *, table_order: list[str], replace: bool) -> Path:
+def write_quality_report(
+    table_results: list[dict[str, Any]], reports: Path, *, table_order: list[str], replace: bool
+) -> Path:
     """Store the latest result of each validated table and rebuild latest.json and index.html.
 
     ``table_results`` are ``TableResult.to_dict()`` values. With ``replace`` the tables not in this run
@@ -164,57 +212,10 @@ def write_report(table_results: list[dict[str, Any]], reports: Path, *, table_or
     return reports / INDEX
 
 
-_SUMMARY_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:1.5rem;color:#212529}
-table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #dee2e6;padding:.25rem .5rem;
-text-align:left;vertical-align:top}th{background:#f1f3f5}.ok{color:#146c43;font-weight:bold}
-.fail{color:#b02a37;font-weight:bold}tr.failed td{background:#fbeaea}section{margin-top:2rem}
-table.sample{font-size:.85em}details{margin:.3rem 0}
-"""
-
-
-def _status(success: bool) -> str:
-    return '<span class="ok">&#10004; geslaagd</span>' if success else '<span class="fail">&#10008; afgekeurd</span>'
-
-
-def _sample_table(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return ""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in rows[0])
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row.values()) + "</tr>"
-        for row in rows
-    )
-    return (
-        "<details open><summary>voorbeeld van rijen die niet voldoen</summary>"
-        f'<table class="sample"><tr>{head}</tr>{body}</table></details>'
-    )
-
-
 def render_summary(latest: dict[str, Any]) -> str:
-    """The summary page: one line per table, then each table's expectations with failing-row samples."""
-    tables = latest["tables"]
-    overview = "".join(
-        f'<tr><td><a href="#{html.escape(name)}">{html.escape(name)}</a></td><td>{_status(t["success"])}</td>'
-        f"<td>{'' if t['row_count'] is None else t['row_count']}</td>"
-        f"<td>{html.escape(', '.join(e['name'] for e in t['expectations'] if not e['success']))}</td>"
-        f"<td>{html.escape(_moment(t['validated_at']))}</td>"
-        f"<td>{_docs_link(t)}</td></tr>"
-        for name, t in tables.items()
-    )
-    sections = "".join(_table_section(name, t) for name, t in tables.items())
-    return (
-        '<!DOCTYPE html>\n<html lang="nl"><head><meta charset="utf-8">'
-        "<title>wijkbeeld kwaliteitspoort</title>"
-        f"<style>{_SUMMARY_CSS}</style></head><body>"
-        f"<h1>wijkbeeld kwaliteitspoort: {_status(latest['success'])}</h1>"
-        "<p>Voordat een nieuwe release van de mart wordt gepubliceerd, controleert de kwaliteitspoort elke tabel. "
-        "Alleen als alle controles slagen, wordt de release gepubliceerd; anders blijft de vorige release staan.</p>"
-        f"<p>Rapport gemaakt op {html.escape(_moment(latest['generated_at']))} (UTC). Machineleesbaar: "
-        f'<a href="{LATEST}">{LATEST}</a>.</p>'
-        "<table><tr><th>tabel</th><th>uitslag</th><th>rijen</th><th>afgekeurde controles</th>"
-        f"<th>gecontroleerd op (UTC)</th><th>details</th></tr>{overview}</table>{sections}</body></html>\n"
-    )
+    """The summary page (templates/summary.html.j2): one line per table, then each table's expectations with
+    failing-row samples."""
+    return _SUMMARY.render(latest=LATEST, **latest)
 
 
 def _moment(iso: str) -> str:
@@ -222,25 +223,17 @@ def _moment(iso: str) -> str:
     return iso.replace("T", " ")[:19]
 
 
-def _docs_link(table: dict[str, Any]) -> str:
-    page = table.get("docs_page")
-    return f'<a href="{html.escape(page)}">technisch detail (Great Expectations, Engels)</a>' if page else ""
+def _json_text(value: Any) -> str:
+    return json.dumps(value, default=str)
 
 
-def _table_section(name: str, table: dict[str, Any]) -> str:
-    rows = "".join(
-        f'<tr class="{"" if e["success"] else "failed"}"><td>{_status(e["success"])}</td>'
-        f"<td>{html.escape(e['name'])}</td><td>{html.escape(e['description'])}"
-        f"{_sample_table(e.get('sample') or [])}</td>"
-        f"<td>{html.escape(json.dumps(e['observed_value'], default=str))}</td>"
-        f"<td>{'' if e['failing_rows'] is None else e['failing_rows']}</td></tr>"
-        for e in sorted(table["expectations"], key=lambda e: e["success"])  # failures first
-    )
-    previous = table.get("previous_row_count")
-    return (
-        f'<section id="{html.escape(name)}"><h2>{html.escape(name)}: {_status(table["success"])}</h2>'
-        f"<p>Rijen: {table['row_count']}"
-        f"{'' if previous is None else f'; in de gepubliceerde release: {previous}'}. {_docs_link(table)}</p>"
-        "<table><tr><th>uitslag</th><th>controle</th><th>omschrijving</th><th>waargenomen</th>"
-        f"<th>rijen die niet voldoen</th></tr>{rows}</table></section>"
-    )
+_ENV = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_ENV.filters.update(moment=_moment, tojson_text=_json_text)
+_SUMMARY = _ENV.get_template("summary.html.j2")

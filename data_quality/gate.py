@@ -4,7 +4,8 @@ The expectations are data (``expectations.yaml``). Each one is evaluated in Duck
 rows plus a small sample of them, so a large table is never copied into pandas. Great Expectations then
 validates the one-row frame of counts (every count must be 0, the row count must lie within its bounds),
 which gives each check a standard result and the Data Docs report. Great Expectations and pandas are
-imported inside functions: the Dagster definitions import this module at load time.
+imported inside functions: the Dagster definitions import this module at load time. Every DuckDB file is opened
+through :class:`wijkbeeld.warehouse.Warehouse` (read-only, the platform's memory cap and lock policy).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import math
 import re
 import shutil
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -22,8 +22,9 @@ from typing import Any
 import duckdb
 import yaml
 
-from data_quality import docs
-from wijkbeeld.config import settings
+from data_quality import docs, onthulling
+from wijkbeeld.settings import Settings
+from wijkbeeld.warehouse import Warehouse
 
 EXPECTATIONS_FILE = Path(__file__).with_name("expectations.yaml")
 PUBLISHED_DB = "wijkbeeld.duckdb"
@@ -32,15 +33,12 @@ TABLE_PRESENT = "table_present"
 ROW_COUNT = "row_count"
 DOCS_SITE = "wijkbeeld_quality"
 
-_KINDS = ("columns_present", "not_null", "unique", "in_set", "between", "rule", "audit")
+_KINDS = ("between", "rule", "audit")
 # Checks that need more than a SQL count: evaluated in Python on the same read-only connection.
 _AUDITS = ("onthulling",)
 _EXPECTATION_KEYS = {"name", "description", "show", *_KINDS}
 _TABLE_KEYS = {"key", "from", "optional", "row_count", "expectations"}
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
-# A read-only open fails at once while a writer (dbt, ingest) holds the file: retry for a few seconds.
-_LOCK_RETRIES = 20
-_LOCK_WAIT_SECONDS = 0.5
 
 
 class ExpectationConfigError(ValueError):
@@ -229,31 +227,6 @@ def _compile(table: str, source: str, key: tuple[str, ...], item: dict, sample_s
         _require(arg in _AUDITS, f"{where}: audit must be one of {', '.join(_AUDITS)}")
         _require(item.get("description"), f"{where}: an audit needs a description")
         return Check(name, item["description"], "", "", audit=arg)
-    if kind == "columns_present":
-        expected = ", ".join(f"({_literal(where, c)})" for c in _plain_columns(where, arg))
-        missing = (
-            f"FROM (VALUES {expected}) AS v(ontbrekende_kolom) WHERE ontbrekende_kolom NOT IN "
-            "(SELECT column_name FROM information_schema.columns "
-            f"WHERE table_schema = '{MART_SCHEMA}' AND table_name = '{table}')"
-        )
-        return Check(
-            name,
-            item.get("description") or f"de tabel heeft de kolommen {', '.join(arg)}",
-            f"SELECT count(*) {missing}",
-            f"SELECT ontbrekende_kolom {missing} {limit}",
-        )
-    if kind == "unique":
-        plain = _plain_columns(where, arg)
-        group = ", ".join(f"t.{c}" for c in plain)
-        duplicates = (
-            f"SELECT {group}, count(*) AS rijen FROM {MART_SCHEMA}.{table} AS t GROUP BY {group} HAVING count(*) > 1"
-        )
-        return Check(
-            name,
-            item.get("description") or f"elke combinatie ({', '.join(plain)}) komt één keer voor",
-            f"SELECT coalesce(sum(rijen), 0) FROM ({duplicates})",
-            f"{duplicates} {limit}",
-        )
     if kind == "rule":
         _require(isinstance(arg, str) and arg.strip(), f"{where}: rule must be a SQL predicate")
         _require(item.get("description"), f"{where}: a rule needs a description")
@@ -261,7 +234,7 @@ def _compile(table: str, source: str, key: tuple[str, ...], item: dict, sample_s
         shown = list(item.get("show") or [])
     else:
         source = f"{MART_SCHEMA}.{table} AS t"  # the table's own columns: no join that could repeat rows
-        violation, shown, description = _column_violation(kind, arg, where)
+        violation, shown, description = _range_violation(arg, where)
     select = ", ".join(dict.fromkeys([*(f"t.{c}" for c in key), *shown]))
     return Check(
         name,
@@ -271,17 +244,8 @@ def _compile(table: str, source: str, key: tuple[str, ...], item: dict, sample_s
     )
 
 
-def _column_violation(kind: str, arg: Any, where: str) -> tuple[str, list[str], str]:
-    """(SQL condition of a violating row, checked columns, default description) of a column kind."""
-    if kind == "not_null":
-        columns = _columns(where, arg)
-        return " OR ".join(f"{c} IS NULL" for c in columns), columns, f"geen lege waarde (NULL) in {', '.join(arg)}"
-    if kind == "in_set":
-        _require(isinstance(arg, dict) and arg.get("values"), f"{where}: in_set needs column and values")
-        columns = _columns(where, [arg.get("column")])
-        values = arg["values"]
-        violation = f"{columns[0]} NOT IN ({', '.join(_literal(where, v) for v in values)})"
-        return violation, columns, f"{arg['column']} is een van {', '.join(str(v) for v in values)}"
+def _range_violation(arg: Any, where: str) -> tuple[str, list[str], str]:
+    """(SQL condition of a violating row, checked columns, default description) of a ``between``."""
     _require(isinstance(arg, dict), f"{where}: between needs column(s), min and/or max")
     plain = arg.get("columns") or [arg.get("column")]
     columns = _columns(where, plain)
@@ -333,21 +297,7 @@ def _spec(table: str) -> TableSpec:
 # --- measuring in DuckDB ---------------------------------------------------------------------------------
 
 
-def _connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection; callers close it as soon as they have their numbers."""
-    if not path.exists():
-        raise FileNotFoundError(f"DuckDB file {path} does not exist")
-    for _ in range(_LOCK_RETRIES):
-        try:
-            return duckdb.connect(str(path), read_only=True)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise
-            time.sleep(_LOCK_WAIT_SECONDS)
-    return duckdb.connect(str(path), read_only=True)  # the last try: its lock error goes to the caller
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def _mart_has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     found = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
         [MART_SCHEMA, table],
@@ -355,22 +305,18 @@ def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(found and found[0])
 
 
-def present_tables(warehouse: Path | None = None) -> set[str]:
+def present_tables(warehouse: Warehouse) -> set[str]:
     """The mart tables that exist in the warehouse."""
-    con = _connect(warehouse or settings().warehouse)
-    try:
+    with warehouse.connect(read_only=True) as con:
         rows = con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [MART_SCHEMA]
         ).fetchall()
-    finally:
-        con.close()
     return {r[0] for r in rows}
 
 
-def _measure(spec: TableSpec, warehouse: Path) -> _Measurement:
-    con = _connect(warehouse)
-    try:
-        if not _has_table(con, spec.name):
+def _measure(spec: TableSpec, warehouse: Warehouse) -> _Measurement:
+    with warehouse.connect(read_only=True) as con:
+        if not _mart_has_table(con, spec.name):
             return _Measurement(present=False)
         measured = _Measurement(present=True)
         measured.row_count = _scalar(con, f"SELECT count(*) FROM {MART_SCHEMA}.{spec.name}")
@@ -390,29 +336,22 @@ def _measure(spec: TableSpec, warehouse: Path) -> _Measurement:
                 continue
             measured.counts[check.name] = count
         return measured
-    finally:
-        con.close()
 
 
 def _run_audit(audit: str, con: duckdb.DuckDBPyConnection, sample_size: int) -> tuple[int, list[dict], str]:
     """(violations, sample, summary) of a Python audit; only 'onthulling' exists (data_quality.onthulling)."""
-    from data_quality import onthulling
-
     assert audit == "onthulling"
     return onthulling.run(con, sample_size)
 
 
-def _previous_row_count(table: str, previous_release: Path) -> int | None:
+def _previous_row_count(table: str, warehouse: Warehouse, previous_release: Path) -> int | None:
     """Row count of the table in the published release, or None when there is nothing to compare with."""
     if not previous_release.exists():
         return None
-    con = _connect(previous_release)
-    try:
-        if not _has_table(con, table):
+    with warehouse.open(previous_release, read_only=True) as con:
+        if not _mart_has_table(con, table):
             return None
         return _scalar(con, f"SELECT count(*) FROM {MART_SCHEMA}.{table}")
-    finally:
-        con.close()
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -464,25 +403,22 @@ def _row_count_expectation(bounds: RowCountBounds, previous: int | None) -> tupl
 # --- judging with Great Expectations ---------------------------------------------------------------------
 
 
-def validate_table(
-    table: str,
-    *,
-    warehouse: Path | None = None,
-    previous_release: Path | None = None,
-    docs_dir: Path | None = None,
-) -> TableResult:
-    """Validate one mart table of the warehouse (default ``settings().warehouse``).
+def published_release(s: Settings) -> Path:
+    """The published DuckDB file the row counts are compared with."""
+    return s.publish / PUBLISHED_DB
 
-    ``previous_release`` is the published DuckDB file the row count is compared with (default
-    ``settings().publish / "wijkbeeld.duckdb"``). With ``docs_dir`` the Great Expectations Data Docs of
-    this validation are written there (made usable offline); without it nothing is written.
+
+def validate_table(table: str, s: Settings, warehouse: Warehouse, *, docs_dir: Path | None = None) -> TableResult:
+    """Validate one mart table of the warehouse.
+
+    The row count is compared with the same table in the published release (:func:`published_release`). With
+    ``docs_dir`` the Great Expectations Data Docs of this validation are written there (made usable offline);
+    without it nothing is written.
     """
     spec = _spec(table)
-    s = settings()
-    warehouse = warehouse or s.warehouse
     measured = _measure(spec, warehouse)
     if measured.present and spec.row_count is not None:
-        measured.previous_row_count = _previous_row_count(table, previous_release or s.publish / PUBLISHED_DB)
+        measured.previous_row_count = _previous_row_count(table, warehouse, published_release(s))
 
     planned = [_Planned(TABLE_PRESENT, f"tabel {MART_SCHEMA}.{table} bestaat", 1, None, None)]
     values: dict[str, int] = {TABLE_PRESENT: int(measured.present)}
@@ -519,7 +455,7 @@ def validate_table(
         success=all(e.success for e in expectations),
         expectations=expectations,
         validated_at=datetime.now(UTC),
-        warehouse=warehouse,
+        warehouse=warehouse.path,
         row_count=measured.row_count,
         previous_row_count=measured.previous_row_count,
         docs_page=docs_page,
@@ -601,25 +537,18 @@ def _run_great_expectations(
 # --- the gate --------------------------------------------------------------------------------------------
 
 
-def report_dir() -> Path:
-    """Where the quality report lives: ``settings().reports / "quality"``."""
-    return settings().reports / "quality"
+def quality_report_dir(s: Settings) -> Path:
+    """Where the quality report lives: ``reports/quality`` in the data home."""
+    return s.reports / "quality"
 
 
-def run_gate(
-    tables: list[str] | None = None,
-    *,
-    warehouse: Path | None = None,
-    previous_release: Path | None = None,
-    reports: Path | None = None,
-) -> GateResult:
-    """Validate mart tables and refresh the quality report.
+def run_gate(s: Settings, warehouse: Warehouse, tables: list[str] | None = None) -> GateResult:
+    """Validate mart tables and refresh the quality report (:func:`quality_report_dir`).
 
     ``tables=None`` validates every table of expectations.yaml (optional ones only when present) and
     replaces the report; a list validates just those tables and updates their part of the report.
     """
     specs = load_specs()
-    warehouse = warehouse or settings().warehouse
     if tables is None:
         present = present_tables(warehouse)
         names = [n for n, spec in specs.items() if not spec.optional or n in present]
@@ -628,10 +557,9 @@ def run_gate(
         if unknown:
             raise KeyError(f"no expectations for tables {unknown}; known: {', '.join(specs)}")
         names = list(tables)
-    reports = reports or report_dir()
-    results = [
-        validate_table(name, warehouse=warehouse, previous_release=previous_release, docs_dir=reports / "gx" / name)
-        for name in names
-    ]
-    index = docs.write_report([r.to_dict() for r in results], reports, table_order=list(specs), replace=tables is None)
+    reports = quality_report_dir(s)
+    results = [validate_table(name, s, warehouse, docs_dir=reports / "gx" / name) for name in names]
+    index = docs.write_quality_report(
+        [r.to_dict() for r in results], reports, table_order=list(specs), replace=tables is None
+    )
     return GateResult(success=all(r.success for r in results), tables=results, report=index)

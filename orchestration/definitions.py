@@ -6,9 +6,9 @@ from dagster import Definitions, in_process_executor
 
 from assets.ingest_defs import DELIVERY_LOG, INGEST_ASSETS, INGEST_CHECKS
 from assets.publication import publicatie
+from assets.quality import build_quality_checks
 from assets.report import wijkprofiel_rapport
 from assets.transform import dbt_docs, mart_tables, wijkbeeld_dbt_assets
-from data_quality.checks import build_quality_checks
 from orchestration.jobs import PARTNER_JOBS, nightly_refresh
 from orchestration.resources import resources
 from orchestration.schedules import nightly_schedule

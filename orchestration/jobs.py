@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
+from assets.ingest_defs import INGEST_ASSETS
+
 NIGHTLY_JOB_NAME = "nightly_refresh"
 
 nightly_refresh = define_asset_job(
@@ -27,8 +29,6 @@ def partner_job_name(partner: str) -> str:
 
 def partner_jobs() -> list:
     """One job per partner: its ingest assets (``raw_<partner>__<dataset>``) plus everything downstream."""
-    from assets.ingest_defs import INGEST_ASSETS
-
     by_partner: dict[str, list] = {}
     for assets_def in INGEST_ASSETS:
         for key in assets_def.keys:

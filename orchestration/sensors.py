@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 
 from dagster import (
+    DagsterEventType,
+    DagsterInstance,
     DagsterRunStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
@@ -24,7 +26,11 @@ from dagster import (
 )
 
 from orchestration.jobs import nightly_refresh
-from wijkbeeld.config import settings
+from wijkbeeld.housekeeping import apply_archive_retention, remove_stale_temp_dirs, secure_private_files
+from wijkbeeld.ingest import all_contracts, linked_landing_folder, settled_files
+from wijkbeeld.notify import NOTIFIED_TAG, build, error_text, notify
+from wijkbeeld.settings import load_settings
+from wijkbeeld.warehouse import Warehouse
 
 
 @sensor(
@@ -34,11 +40,8 @@ from wijkbeeld.config import settings
     default_status=DefaultSensorStatus.RUNNING,
     description="Starts a refresh when settled partner files are waiting in the landing folders.",
 )
-def landing_sensor(context: SensorEvaluationContext):
-    from assets.contracts import all_contracts
-    from assets.ingest import linked_landing_folder, settled_files
-
-    s = settings()
+def landing_sensor(context: SensorEvaluationContext) -> RunRequest | SkipReason:
+    s = load_settings()
     if not s.landing.exists():
         return SkipReason(f"No landing folder at {s.landing}")
     ready: list[str] = []
@@ -70,8 +73,6 @@ def landing_sensor(context: SensorEvaluationContext):
     ),
 )
 def notify_on_run_failure(context: RunFailureSensorContext) -> None:
-    from wijkbeeld.notify import NOTIFIED_TAG, build, error_text, notify
-
     run = context.dagster_run
     if run.tags.get(NOTIFIED_TAG):
         return
@@ -91,14 +92,13 @@ def notify_on_run_failure(context: RunFailureSensorContext) -> None:
             errors=errors or [context.failure_event.message or "run failed"],
             run_id=run.run_id,
             job=run.job_name,
-        )
+        ),
+        load_settings(),
     )
 
 
-def failed_blocking_checks(instance, run_id: str) -> list[str]:
+def failed_blocking_checks(instance: DagsterInstance, run_id: str) -> list[str]:
     """``asset: check`` of every ERROR-severity check that failed in the run (they block publication)."""
-    from dagster import DagsterEventType
-
     failed = []
     for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = entry.dagster_event.event_specific_data
@@ -118,15 +118,12 @@ def failed_blocking_checks(instance, run_id: str) -> list[str]:
     ),
 )
 def housekeeping_after_run(context: RunStatusSensorContext) -> None:
-    from wijkbeeld.notify import NOTIFIED_TAG
-    from wijkbeeld.refresh import apply_archive_retention, remove_stale_temp_dirs, secure_private_files
-
     if context.dagster_run.tags.get(NOTIFIED_TAG):
         return
-    s = settings()
+    s = load_settings()
     if not s.home.is_dir():
         return
-    removed = apply_archive_retention(s) + remove_stale_temp_dirs()
+    removed = apply_archive_retention(s, Warehouse.from_settings(s)) + remove_stale_temp_dirs()
     secure_private_files(s)
     if removed:
         context.log.info(f"housekeeping removed {len(removed)} expired file(s)/folder(s)")

@@ -1,5 +1,10 @@
 """Small hand-made partner extracts, written exactly by the contracts, with hand-computable numbers.
 
+Every personal field the contracts name carries a marker (free text, street and case numbers PII_MARKER, house
+numbers HOUSE_MARKER after the number, exact locations X_RD/Y_RD) that must never reach the warehouse beyond
+mapping, nor a release; the markers change no counted value. :func:`poison_files` adds one file per dataset that
+must be refused whole while everything else loads (the integration tier's shared home has both).
+
 Two gemeenten of the region: Oosterhout (GM0826) with wijken WK082601 (6,000 inhabitants), WK082602
 (3,700) and WK082603 (300: below every minimum_noemer on inhabitants), and Baarle-Nassau (GM0744) with
 WK074401 (1,200) and WK074402 (800). Monthly politie data for 2023-2024, meldingen for Oosterhout only
@@ -61,7 +66,9 @@ MELDINGEN = [
     ("4902BB", "", "Afval", 0, 1),  # WK082602 by the PC6 majority (no huisnummer)
     ("9999ZZ", "1", "Overig", 1, 1),  # unknown postcode: unmapped, counted, never in a wijk
 ]
-PII_MARKER = "PII-MARKER-E2E-7731"
+PII_MARKER = "PII-MARKER-E2E-7731"  # free text, streets, case numbers, postcodes
+HOUSE_MARKER = "PII-HNR"  # written after a house number: '3 PII-HNR' still maps by its leading digits
+X_RD, Y_RD = "131313.7", "424242.9"  # exact incident locations: must not be stored at all
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -129,11 +136,16 @@ def meldingen(landing: Path) -> list[Path]:
                 text = f'"Bewoner meldt: ’kapot’ – {PII_MARKER}; bel 06-12345678"'
                 rows.append(
                     f"M{year}{month:02d}{n:04d};{n % 28 + 1:02d}-{month:02d}-{year} 10:{n % 60:02d};"
-                    f"{categorie};sub;{text};Dorpsstraat;{nr};{pc6};Afgehandeld;"
+                    f"{categorie};sub;{text};{PII_MARKER}straat;{_house(nr)};{pc6};Afgehandeld;"
                 )
         name = f"meldingen-GM0826-{year}{month:02d}.csv"
         paths.append(write(landing / "gemeente" / "meldingen" / name, "\r\n".join(rows) + "\r\n", "cp1252"))
     return paths
+
+
+def _house(number: str) -> str:
+    """A house number as a resident writes it, with the marker after it ('' stays empty: PC6 majority)."""
+    return f"{number} {HOUSE_MARKER}" if number else ""
 
 
 def all_extracts(landing: Path) -> None:
@@ -146,7 +158,7 @@ def all_extracts(landing: Path) -> None:
 
 # ---------------------------------------------------------------- the newer sources
 # Addresses: 4901AA -> WK082601, 4902BB -> WK082602 by majority (8 of 10 addresses), 5111AB -> WK074401.
-# The expected values in tests/test_mart_*.py are computed by hand from the tables below.
+# The expected values in tests/integration/test_mart_*.py are computed by hand from the tables below.
 
 # brandweer: WK082601's monthly Woningbrand (4901AA 1) with its rookmelder per month of 2024; 2023: werkend.
 # May 2024 is delivered as 'onbekend' and corrected to 'afwezig' in the June file (same incident_id).
@@ -200,8 +212,8 @@ def brandweer(landing: Path) -> list[Path]:
         lines = [BRANDWEER_HEADER]
         for n, (ident, soort, ter_plaatse, pc6, nr, rookmelder) in enumerate(rows):
             lines.append(
-                f"{ident},{year}-{month:02d}-{1 + n % 27:02d}T14:{n:02d}:00,{soort},2,{ter_plaatse},{pc6},{nr},"
-                f"118000.5,412000.25,{rookmelder}"
+                f"{ident},{year}-{month:02d}-{1 + n % 27:02d}T14:{n:02d}:00,{soort},2,{ter_plaatse},{pc6},{_house(nr)},"
+                f"{X_RD},{Y_RD},{rookmelder}"
             )
         if (year, month) == (2024, 6):  # re-delivery of May's Woningbrand (same incident_id), rookmelder corrected
             lines.append("W202405,2024-05-01T14:00:00,Woningbrand,1,ja,4901AA,1,,,afwezig")
@@ -251,11 +263,13 @@ def handhaving(landing: Path) -> list[Path]:
             for buurt, feit, per_2023, per_2024 in HANDHAVING:
                 for _ in range(per_2023 if year == 2023 else per_2024):
                     n += 1
-                    rows.append([f"Z-{year}-{n:05d}", datetime(year, month, 10), feit, "Waarschuwing", buurt, ""])
+                    zaak = f"ZK-{PII_MARKER}-{year}-{n:05d}"
+                    rows.append([zaak, datetime(year, month, 10), feit, "Waarschuwing", buurt, PII_MARKER])
         if year == 2024:
             for buurt, feit, month in HANDHAVING_EXTRA_2024:
                 n += 1
-                rows.append([f"Z-{year}-{n:05d}", datetime(year, month, 20), feit, "Proces-verbaal", buurt, "4901AA"])
+                zaak = f"ZK-{PII_MARKER}-{year}-{n:05d}"
+                rows.append([zaak, datetime(year, month, 20), feit, "Proces-verbaal", buurt, PII_MARKER])
         name = f"handhaving-GM0826-{year}.xlsx"
         paths.append(xlsx(landing / "gemeente" / "handhaving" / name, "registraties", rows))
     return paths

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from itertools import pairwise
 from pathlib import Path
 
-from wijkbeeld.config import REFERENCE_DIR
+from wijkbeeld.settings import REFERENCE_DIR
 
 WIJKEN_GEOJSON = REFERENCE_DIR / "wijken.geojson"
 MIN_HOLE_AREA = 1e-7  # square degrees (about 700 m2): smaller rings left by a union are slivers, not holes

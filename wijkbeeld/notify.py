@@ -30,8 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from wijkbeeld.config import PRIVATE_FILE_MODE, Settings
-from wijkbeeld.config import settings as load_settings
+from wijkbeeld.settings import PRIVATE_FILE_MODE, Settings
 
 LOG = logging.getLogger("wijkbeeld.notify")
 LOG_NAME = "notifications.log"
@@ -103,9 +102,8 @@ def build(
     )
 
 
-def notify(notification: Notification, settings: Settings | None = None) -> Notification:
+def notify(notification: Notification, s: Settings) -> Notification:
     """Log the notification and, when configured, POST it to the webhook. Never raises."""
-    s = settings or load_settings()
     notification.data_home = str(s.home)
     notification.at = datetime.now(UTC).isoformat(timespec="seconds")
     _append(s, {"kind": "notification", **notification.payload()})

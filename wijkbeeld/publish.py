@@ -22,7 +22,8 @@ foreign keys and the Dutch descriptions (``COMMENT ON``) it has in the warehouse
 Beside the tables a release holds the area shapes (``gebieden.geojson``, TopoJSON) and ``wijkbeeld.xlsx``
 (:mod:`wijkbeeld.release_files`).
 
-The warehouse is only ever attached read-only and only for the duration of one publish.
+The warehouse is only ever attached read-only and only for the duration of one publish. Every DuckDB connection
+is opened through :class:`wijkbeeld.warehouse.Warehouse` (memory cap and spill folder of the platform).
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ from pathlib import Path
 import duckdb
 
 from wijkbeeld import release_files
-from wijkbeeld.config import Settings, pause_point
-from wijkbeeld.config import settings as load_settings
 from wijkbeeld.release_files import TableSchema, read_schema
+from wijkbeeld.settings import Settings
+from wijkbeeld.warehouse import Warehouse
 
 DB_NAME = "wijkbeeld.duckdb"
 RELEASE_JSON = "release.json"
@@ -65,7 +66,7 @@ REPAIRED = "herstel"
 
 # The DuckDB storage format of every published file: v1.0.0 is read by DuckDB 1.0 and newer, so the DuckDB 1.x
 # that BI connectors embed (ODBC/JDBC, DBeaver, Metabase, the PyPI DuckDB CLI) opens releases written by DuckDB 2.x.
-# The one place this is set; tests/test_bi.py opens a release with DuckDB 1.1 to prove it (docs/publication.md).
+# The one place this is set; tests/unit/test_bi.py opens a release with DuckDB 1.1 to prove it (docs/publication.md).
 STORAGE_VERSION = "v1.0.0"
 
 # mart.publicatie, written by this module: (column, type, Dutch description). One column rijen_<table> per
@@ -144,23 +145,22 @@ class PublishResult:
 
 def publish_release(
     *,
-    warehouse: Path,
+    warehouse: Warehouse,
     tables: list[str],
     gate: dict,
     geografie_jaar: int | None,
     perioden: list[str],
     code_versie: str,
+    settings: Settings,
     data_tot_en_met: date | None = None,
-    settings: Settings | None = None,
 ) -> PublishResult:
     """Publish the warehouse's ``mart.<table>`` tables as a new release, unless their content is unchanged.
 
     ``data_tot_en_met`` is the last day of the newest period with data (``publicatie.data_tot_en_met``)."""
-    s = settings or load_settings()
+    s = settings
     _check_tables(tables)
-    warehouse = Path(warehouse)
-    if not warehouse.is_file():
-        raise PublishError(f"Warehouse not found: {warehouse}")
+    if not warehouse.path.is_file():
+        raise PublishError(f"Warehouse not found: {warehouse.path}")
     s.releases.mkdir(parents=True, exist_ok=True)
     details = {
         "geografie_jaar": geografie_jaar,
@@ -170,7 +170,7 @@ def publish_release(
         "data_tot_en_met": data_tot_en_met.isoformat() if data_tot_en_met else None,
     }
     with _publish_lock(s), _write_errors(s, "publish"):
-        _recover(s)
+        _recover(s, warehouse)
         current = current_release(s)
         release_id = _build_if_changed(s, warehouse, tables, current, details)
         if release_id is None:
@@ -181,24 +181,24 @@ def publish_release(
     return PublishResult(changed=True, release=release, stable_path=_stable(s), removed_releases=removed)
 
 
-def recover(settings: Settings | None = None) -> list[str]:
+def recover(settings: Settings, warehouse: Warehouse) -> list[str]:
     """Repair what a killed publish or rollback left behind; returns what was done (empty: nothing).
 
     Removes temp folders and files, and when ``publish/current`` was switched but the stable file not yet
     (a crash between the two renames), finishes the swap. Publish and rollback call this first; the
     refresh calls it before running the job.
     """
-    s = settings or load_settings()
+    s = settings
     if not s.publish.is_dir():
         return []
     s.releases.mkdir(parents=True, exist_ok=True)
     with _publish_lock(s), _write_errors(s, "recovery"):
-        return _recover(s)
+        return _recover(s, warehouse)
 
 
-def list_releases(settings: Settings | None = None) -> list[ReleaseInfo]:
+def list_releases(settings: Settings) -> list[ReleaseInfo]:
     """All kept releases, newest first."""
-    s = settings or load_settings()
+    s = settings
     if not s.releases.is_dir():
         return []
     current_id = _current_id(s)
@@ -210,21 +210,21 @@ def list_releases(settings: Settings | None = None) -> list[ReleaseInfo]:
     return sorted(infos, key=lambda info: info.release_id, reverse=True)
 
 
-def current_release(settings: Settings | None = None) -> ReleaseInfo | None:
+def current_release(settings: Settings) -> ReleaseInfo | None:
     """The release ``publish/current`` points at, or None before the first publish."""
-    s = settings or load_settings()
+    s = settings
     current_id = _current_id(s)
     if current_id is None or not (s.releases / current_id / RELEASE_JSON).is_file():
         return None
     return _read_release(s.releases / current_id, current_id)
 
 
-def rollback(release_id: str, settings: Settings | None = None) -> ReleaseInfo:
+def rollback(release_id: str, settings: Settings, warehouse: Warehouse) -> ReleaseInfo:
     """Make an earlier kept release current again, with the same atomic swap as a publish."""
-    s = settings or load_settings()
+    s = settings
     s.releases.mkdir(parents=True, exist_ok=True)
     with _publish_lock(s), _write_errors(s, "rollback"):
-        _recover(s)
+        _recover(s, warehouse)
         kept = {info.release_id: info for info in list_releases(s)}
         if release_id not in kept:
             known = ", ".join(kept) or "none"
@@ -232,7 +232,7 @@ def rollback(release_id: str, settings: Settings | None = None) -> ReleaseInfo:
         if kept[release_id].is_current:
             return kept[release_id]
         previous = _current_id(s)
-        staged = _stage_with_event(s, kept[release_id], ROLLED_BACK, previous)
+        staged = _stage_with_event(s, warehouse, kept[release_id], ROLLED_BACK, previous)
         release = _activate(s, release_id, staged=staged)
         _record(s, "rollback", release_id, previous=previous)
     return release
@@ -282,17 +282,17 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, catalog: str, tables: list[str]
 
 
 def _build_if_changed(
-    s: Settings, warehouse: Path, tables: list[str], current: ReleaseInfo | None, details: dict
+    s: Settings, warehouse: Warehouse, tables: list[str], current: ReleaseInfo | None, details: dict
 ) -> str | None:
     """Build and move into place a new release unless the mart's fingerprint equals the current one.
 
     The warehouse stays attached read-only (a shared lock: no writer can change it meanwhile) from the
     fingerprint until the copy is done, so the fingerprint describes exactly the copied content.
     """
-    con = duckdb.connect()
+    con = warehouse.scratch()
     try:
-        _attach(con, warehouse, "wh", read_only=True)
-        _check_present(con, warehouse, tables)
+        _attach(con, warehouse.path, "wh", read_only=True)
+        _check_present(con, warehouse.path, tables)
         fingerprint, _ = _fingerprint(con, "wh", tables)
         if current is not None and current.fingerprint == fingerprint:
             return None
@@ -303,7 +303,7 @@ def _build_if_changed(
         tmp = s.releases / f"{TMP_PREFIX}{release_id}"
         tmp.mkdir()
         try:
-            _build_release(con, tmp, tables, previous=current, meta=meta)
+            _build_release(con, warehouse, tmp, tables, previous=current, meta=meta)
         except BaseException:
             con.close()
             shutil.rmtree(tmp, ignore_errors=True)
@@ -311,7 +311,6 @@ def _build_if_changed(
     finally:
         con.close()
     shutil.rmtree(tmp / ".spill", ignore_errors=True)
-    pause_point("publish")
     _seal(tmp)
     os.rename(tmp, s.releases / release_id)
     _fsync_dir(s.releases)
@@ -319,7 +318,13 @@ def _build_if_changed(
 
 
 def _build_release(
-    con: duckdb.DuckDBPyConnection, tmp: Path, tables: list[str], *, previous: ReleaseInfo | None, meta: dict
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Warehouse,
+    tmp: Path,
+    tables: list[str],
+    *,
+    previous: ReleaseInfo | None,
+    meta: dict,
 ) -> None:
     """Write the release DuckDB file, its Parquet files and ``release.json`` into ``tmp``."""
     con.execute(f"SET temp_directory = '{_sql_path(tmp / '.spill')}'")
@@ -335,7 +340,7 @@ def _build_release(
     copied, counts = _fingerprint(con, "rel", tables)
     if copied != meta["fingerprint"]:
         raise PublishError("The copied mart differs from what was read from the warehouse; not published")
-    _write_publicatie(con, previous, {**meta, "row_counts": counts})
+    _write_publicatie(con, warehouse, previous, {**meta, "row_counts": counts})
     published = read_schema(con, "rel", [*tables, PUBLICATIE])
     parquet = tmp / "parquet"
     parquet.mkdir()
@@ -368,7 +373,9 @@ def _referenced_first(schema: dict[str, TableSchema]) -> list[str]:
     return ordered
 
 
-def _write_publicatie(con: duckdb.DuckDBPyConnection, previous: ReleaseInfo | None, meta: dict) -> None:
+def _write_publicatie(
+    con: duckdb.DuckDBPyConnection, warehouse: Warehouse, previous: ReleaseInfo | None, meta: dict
+) -> None:
     """``mart.publicatie``: the published history (rollbacks included) plus one row describing this release.
 
     The history comes from the stable file, which carries every event; before the first publish, or if
@@ -376,7 +383,7 @@ def _write_publicatie(con: duckdb.DuckDBPyConnection, previous: ReleaseInfo | No
     """
     s_stable = meta.get("stable")
     sources = []
-    if s_stable is not None and _has_publicatie(s_stable):
+    if s_stable is not None and _has_publicatie(warehouse, s_stable):
         _attach(con, s_stable, "hist", read_only=True)
         con.execute(f"CREATE TEMP TABLE hist_rows AS SELECT * FROM hist.mart.{PUBLICATIE}")
         con.execute("DETACH hist")
@@ -507,12 +514,12 @@ def _insert_row(con: duckdb.DuckDBPyConnection, row: dict) -> None:
     )
 
 
-def _has_publicatie(path: Path) -> bool:
+def _has_publicatie(warehouse: Warehouse, path: Path) -> bool:
     """Whether ``path`` is a readable DuckDB file with ``mart.publicatie`` (False for a missing/broken file)."""
     if not path.is_file():
         return False
     try:
-        with duckdb.connect(str(path), read_only=True) as con:
+        with warehouse.open(path, read_only=True) as con:
             found = con.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = ?", [PUBLICATIE]
             ).fetchone()
@@ -560,18 +567,20 @@ def _stage_copy(s: Settings, release_id: str) -> Path:
     return staged
 
 
-def _stage_with_event(s: Settings, release: ReleaseInfo, event: str, previous: str | None) -> Path:
+def _stage_with_event(
+    s: Settings, warehouse: Warehouse, release: ReleaseInfo, event: str, previous: str | None
+) -> Path:
     """Staged copy of ``release``'s file whose ``publicatie`` is the stable file's history, the release's
     own rows and, unless the history already ends with this release, one ``event`` row (rollback/repair)."""
     staged = _staged_path(s, release.release_id)
     shutil.copyfile(release.duckdb_path, staged)
     staged.chmod(0o600)
-    con = duckdb.connect()
+    con = warehouse.scratch()
     try:
         _attach(con, staged, "rel", read_only=False)
         con.execute(f"CREATE TEMP TABLE own AS SELECT * FROM rel.mart.{PUBLICATIE}")
         sources = ["own"]
-        if _has_publicatie(_stable(s)):
+        if _has_publicatie(warehouse, _stable(s)):
             _attach(con, _stable(s), "old", read_only=True)
             con.execute(f"CREATE TEMP TABLE hist AS SELECT * FROM old.mart.{PUBLICATIE}")
             con.execute("DETACH old")
@@ -624,11 +633,11 @@ def _last_release_id(con: duckdb.DuckDBPyConnection, catalog: str) -> str | None
     return row[0] if row else None
 
 
-def _stable_release_id(s: Settings) -> str | None:
+def _stable_release_id(s: Settings, warehouse: Warehouse) -> str | None:
     """The release the stable file shows, or None when it is missing or unreadable."""
-    if not _has_publicatie(_stable(s)):
+    if not _has_publicatie(warehouse, _stable(s)):
         return None
-    con = duckdb.connect()
+    con = warehouse.scratch()
     try:
         _attach(con, _stable(s), "st", read_only=True)
         return _last_release_id(con, "st")
@@ -643,21 +652,25 @@ def _activate(s: Settings, release_id: str, *, staged: Path) -> ReleaseInfo:
     os.symlink(Path("releases") / release_id, link)
     os.replace(link, s.publish / "current")
     _fsync_dir(s.publish)
-    pause_point("swap")
-    os.replace(staged, _stable(s))
-    _fsync_dir(s.publish)
+    _replace_stable(s, staged)
     return _read_release(s.releases / release_id, release_id)
 
 
-def _recover(s: Settings) -> list[str]:
+def _replace_stable(s: Settings, staged: Path) -> None:
+    """The second rename of a swap: the staged release file onto ``publish/wijkbeeld.duckdb``."""
+    os.replace(staged, _stable(s))
+    _fsync_dir(s.publish)
+
+
+def _recover(s: Settings, warehouse: Warehouse) -> list[str]:
     """Clean temp leftovers; finish a swap that a crash interrupted (stable file behind ``current``)."""
     done = _clean_stale_temp(s)
     current = current_release(s)
     if current is None:
         return done
-    shown = _stable_release_id(s)
+    shown = _stable_release_id(s, warehouse)
     if shown != current.release_id:
-        staged = _stage_with_event(s, current, REPAIRED, shown)
+        staged = _stage_with_event(s, warehouse, current, REPAIRED, shown)
         _activate(s, current.release_id, staged=staged)
         _record(s, "recover", current.release_id, previous=shown)
         done.append(f"stable file showed {shown or 'nothing'}; now shows the current release {current.release_id}")

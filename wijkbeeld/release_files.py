@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from wijkbeeld import geo
+from wijkbeeld.workbook import write_workbook
 
 GEOJSON = "gebieden.geojson"
 TOPOJSON = {"wijk": "wijken", "gemeente": "gemeenten"}  # niveau -> <name>.topo.json, object <name>
@@ -134,8 +135,6 @@ def write_extras(con: duckdb.DuckDBPyConnection, folder: Path, schema: dict[str,
     if gebied and SHAPE_COLUMN in {c.name for c in gebied.columns}:
         write_shapes(con, folder)
     if "wijkprofiel" in schema:
-        from wijkbeeld.workbook import write_workbook
-
         write_workbook(con, folder / WORKBOOK, schema, release_id=release_id)
 
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from wijkbeeld.config import Settings
+import json
+
+from wijkbeeld.publish import current_release
+from wijkbeeld.report import wijkprofiel_dir
+from wijkbeeld.settings import Settings
+from wijkbeeld.warehouse import Warehouse
 
 
-def published_summary(s: Settings, *, new_release: bool = True) -> str:
+def published_summary(s: Settings, warehouse: Warehouse, *, new_release: bool = True) -> str:
     """Release id, row counts, the wijken with aandacht and the signals of the newest period, where files are."""
-    import duckdb
-
-    from wijkbeeld.publish import current_release
-
     release = current_release(s)
     if release is None:
         return "No release published."
-    con = duckdb.connect(str(release.duckdb_path), read_only=True)
-    try:
+    with warehouse.open(release.duckdb_path, read_only=True) as con:
         periode, periode_type = con.execute(
             "select periode, periode_type from mart.fct_kwetsbaarheid "
             "order by case periode_type when '12mnd' then 0 else 1 end, periode desc limit 1"
@@ -34,8 +34,6 @@ def published_summary(s: Settings, *, new_release: bool = True) -> str:
             "where s.periode = ? and s.periode_type = ? order by s.signaal_code, s.gebiedcode",
             [periode, periode_type],
         ).fetchall()
-    finally:
-        con.close()
     verb = "Published new release" if new_release else "No change since the current release"
     lines = [f"{verb}: {release.release_id}"]
     lines += [f"  {table:<22} {count:>9} rows" for table, count in sorted(release.row_counts.items())]
@@ -54,11 +52,7 @@ def published_summary(s: Settings, *, new_release: bool = True) -> str:
 
 def _report_line(s: Settings, release_id: str) -> str:
     """Where the wijkprofiel report is, or why it does not show this release."""
-    import json
-
-    from wijkbeeld.report import report_dir
-
-    index, meta = report_dir(s) / "index.html", report_dir(s) / "rapport.json"
+    index, meta = wijkprofiel_dir(s) / "index.html", wijkprofiel_dir(s) / "rapport.json"
     if not meta.is_file():
         return "not built yet (run `wijkbeeld report`)"
     built_for = json.loads(meta.read_text(encoding="utf-8")).get("release_id")

@@ -9,9 +9,12 @@ description). Written with openpyxl in write-only mode (streaming), newest perio
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-from openpyxl import Workbook
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 LEVEL_SHEETS = {"gemeente": "Gemeenten", "regio": "Regio"}
 WIDE_SUFFIXES = {"waarde": "waarde", "index": "index_regio", "status": "status"}
@@ -19,6 +22,8 @@ WIDE_SUFFIXES = {"waarde": "waarde", "index": "index_regio", "status": "status"}
 
 def write_workbook(con: duckdb.DuckDBPyConnection, path: Path, schema: dict, *, release_id: str) -> None:
     """Write the workbook from the release attached as ``rel`` (``schema``: table -> TableSchema)."""
+    from openpyxl import Workbook  # heavy: imported when a release is written, not when definitions load
+
     book = Workbook(write_only=True)
     descriptions: list[tuple[str, str, str]] = []
     _intro(book, con, release_id)

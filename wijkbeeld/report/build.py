@@ -15,10 +15,11 @@ from pathlib import Path
 
 import yaml
 
-from wijkbeeld.config import REFERENCE_DIR, Settings
-from wijkbeeld.config import settings as load_settings
+from wijkbeeld.publish import current_release
 from wijkbeeld.report.data import PeriodKey, ReportData, load_release
-from wijkbeeld.report.pages import Context, Labels, overview, wijk_filename, wijk_page
+from wijkbeeld.report.render import Context, Labels, overview, wijk_filename, wijk_page
+from wijkbeeld.settings import REFERENCE_DIR, Settings
+from wijkbeeld.warehouse import Warehouse
 
 REPORT_DIR_NAME = "wijkprofiel"
 LABELS_FILE = Path(__file__).resolve().parent / "labels.yaml"
@@ -38,23 +39,22 @@ class ReportResult:
     on_map: int
 
 
-def report_dir(s: Settings) -> Path:
+def wijkprofiel_dir(s: Settings) -> Path:
+    """Where the wijkprofiel report lives: ``reports/wijkprofiel`` in the data home."""
     return s.reports / REPORT_DIR_NAME
 
 
-def build_report(settings: Settings | None = None, *, geojson: Path | None = GEOJSON_FILE) -> ReportResult:
+def build_report(s: Settings, warehouse: Warehouse, *, geojson: Path | None = GEOJSON_FILE) -> ReportResult:
     """Write ``reports/wijkprofiel/index.html`` and ``wijk/<code>.html`` from the current release."""
-    from wijkbeeld.publish import current_release
-
-    s = settings or load_settings()
     release = current_release(s)
     if release is None:
         raise ReportError("No published release yet: run `wijkbeeld refresh` first")
-    data = load_release(release.duckdb_path, release.release_id, release.published_at)
-    return write_report(data, report_dir(s), geometries=load_geometries(geojson))
+    data = load_release(warehouse, release.duckdb_path, release.release_id, release.published_at)
+    return write_pages(data, wijkprofiel_dir(s), geometries=load_geometries(geojson))
 
 
-def write_report(data: ReportData, target: Path, *, geometries: dict[str, dict]) -> ReportResult:
+def write_pages(data: ReportData, target: Path, *, geometries: dict[str, dict]) -> ReportResult:
+    """The pages of ``data`` into ``target``, swapped into place when complete."""
     periode = data.actuele_periode()
     if periode is None or not data.wijken:
         raise ReportError(f"Release {data.release_id} has no wijken or periods to report on")

@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from wijkbeeld.warehouse import Warehouse
+
 PeriodKey = tuple[str, str]  # (periode, periode_type)
 
 
@@ -95,12 +97,11 @@ class ReportData:
         ]
 
 
-def load_release(duckdb_path: Path, release_id: str, published_at: datetime | None = None) -> ReportData:
+def load_release(
+    warehouse: Warehouse, duckdb_path: Path, release_id: str, published_at: datetime | None = None
+) -> ReportData:
     """Read the report's tables from a release's DuckDB file (read-only)."""
-    import duckdb
-
-    con = duckdb.connect(str(duckdb_path), read_only=True)
-    try:
+    with warehouse.open(duckdb_path, read_only=True) as con:
         tables = {
             name
             for (name,) in con.execute("select table_name from duckdb_tables() where schema_name = 'mart'").fetchall()
@@ -127,8 +128,6 @@ def load_release(duckdb_path: Path, release_id: str, published_at: datetime | No
             kwetsbaarheid[key] = r
             perioden.add(key[1:])
         signalen = rows("signalen")
-    finally:
-        con.close()
     known = {i.code for i in indicatoren}
     for _, code, _, _ in waarden:
         if code not in known:  # a value whose indicator is not catalogued still gets a row
