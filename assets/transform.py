@@ -16,6 +16,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, ResourceParam, asset
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from wijkbeeld import build_state
 from wijkbeeld.config import DBT_PROJECT_DIR, pause_point, settings
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -78,12 +79,27 @@ def wijkbeeld_dbt_assets(
     context: AssetExecutionContext, dbt: DbtCliResource, refresh_lock: ResourceParam[None]
 ) -> Iterator[Any]:
     """Build seeds, models and dbt tests; a failing dbt test fails the step and so blocks publication.
-    ``refresh_lock``: one refresh at a time holds the warehouse (taken for the whole run)."""
+    ``refresh_lock``: one refresh at a time holds the warehouse (taken for the whole run).
+
+    A night builds what changed (wijkbeeld/build_state.py): nothing when no delivery is new and the project
+    is unchanged (then the gate, publication, report and docs downstream are skipped too), only the months
+    and periods new deliveries touch when the project is unchanged, everything otherwise."""
     dbt_environment()
-    for i, event in enumerate(dbt.cli(["build"], context=context).stream()):
+    s = settings()
+    night = build_state.plan_for(s.warehouse, DBT_PROJECT_DIR, os.environ)
+    if night.mode == "none":
+        context.log.info(
+            f"Nothing new ({night.reason}): dbt, the quality gate, publication, the report and the dbt docs "
+            "are skipped; the current release stays published."
+        )
+        return
+    context.log.info(f"dbt build, {night.mode}: {night.reason}")
+    for i, event in enumerate(dbt.cli(["build", *night.dbt_args()], context=context).stream()):
         yield event
         if i == 0:
             pause_point("dbt")  # fault tests only (inert unless WIJKBEELD_TEST_PAUSE_AT=dbt)
+    if not context.is_subset:  # a partner's job builds part of the mart: the next full night builds the rest
+        build_state.record_for(s.warehouse, night)
 
 
 DBT_DOCS_KEY = AssetKey(["dbt_docs"])

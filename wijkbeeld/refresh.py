@@ -121,6 +121,7 @@ class RefreshOutcome:
     recovered: list[str] = field(default_factory=list)
     expired_files: list[str] = field(default_factory=list)
     run_id: str | None = None
+    nothing_new: bool = False  # no new delivery and no change: the night skipped dbt, gate and publication
 
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 1\n"
@@ -260,6 +261,14 @@ def _describe(result) -> RefreshOutcome:
         meta = published[0].materialization.metadata
         outcome.release_id = meta["release_id"].value
         outcome.new_release = bool(meta["nieuwe_release"].value)
+    elif outcome.success:
+        # The run succeeded without publishing: dbt found nothing new and the steps after it were skipped.
+        from wijkbeeld.publish import current_release
+
+        current = current_release()
+        outcome.nothing_new = True
+        outcome.published = current is not None
+        outcome.release_id = current.release_id if current else None
     return outcome
 
 
