@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, ResourceParam, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, Output, ResourceParam, asset
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from wijkbeeld import build_state
@@ -94,12 +94,38 @@ def wijkbeeld_dbt_assets(
         )
         return
     context.log.info(f"dbt build, {night.mode}: {night.reason}")
-    for i, event in enumerate(dbt.cli(["build", *night.dbt_args()], context=context).stream()):
-        yield event
-        if i == 0:
-            pause_point("dbt")  # fault tests only (inert unless WIJKBEELD_TEST_PAUSE_AT=dbt)
+    # The events are held until dbt is done: only then can the warehouse be read (one writer at a time) for
+    # what each incremental model recomputed, which goes into its metadata.
+    events = []
+    try:
+        for i, event in enumerate(dbt.cli(["build", *night.dbt_args()], context=context).stream()):
+            events.append(event)
+            if i == 0:
+                pause_point("dbt")  # fault tests only (inert unless WIJKBEELD_TEST_PAUSE_AT=dbt)
+    except Exception:
+        yield from events  # what did build is shown, then the step fails
+        raise
+    counts = build_state.rebuilt(s.warehouse) if night.mode == "incremental" else {}
+    for event in events:
+        yield _with_build_metadata(event, night, counts)
     if not context.is_subset:  # a partner's job builds part of the mart: the next full night builds the rest
         build_state.record_for(s.warehouse, night)
+
+
+_MODES = {"full": "volledig", "incremental": "incrementeel"}
+
+
+def _with_build_metadata(event: Any, night: build_state.BuildPlan, counts: Mapping[str, Mapping[str, int]]) -> Any:
+    """A model's materialization with how it was built tonight (and, incremental, what it recomputed)."""
+    if not isinstance(event, Output):
+        return event
+    model = event.output_name.removeprefix("model_wijkbeeld_")  # dagster-dbt's name for the dbt node
+    extra: dict[str, Any] = {"bouw": _MODES.get(night.mode, night.mode), "bouw_reden": night.reason}
+    if model in counts:
+        extra.update(counts[model])
+    elif night.mode == "incremental":
+        extra["bouw"] = "volledig (tabel, uit de incrementele tussentabellen)"
+    return event.with_metadata({**event.metadata, **extra})
 
 
 DBT_DOCS_KEY = AssetKey(["dbt_docs"])
@@ -118,9 +144,15 @@ _DBT_TRACKER = "//d1fc8wv8zag5ca.cloudfront.net/2.9.0/sp.js"  # dbt docs' usage 
     ),
 )
 def dbt_docs() -> MaterializeResult:
+    """Generated only when the dbt project changed since the site was made (the docs describe the project)."""
     dbt_environment()
     index = dbt_docs_index()
     index.parent.mkdir(parents=True, exist_ok=True)
+    stamp = index.with_name("vingerafdruk.txt")
+    project = build_state.fingerprint(DBT_PROJECT_DIR, (), {})
+    metadata = {"dbt_docs": MetadataValue.path(str(index)), "dbt_docs_url": MetadataValue.url(index.as_uri())}
+    if index.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == project:
+        return MaterializeResult(metadata={**metadata, "bouw": "ongewijzigd: het dbt-project is niet veranderd"})
     with tempfile.TemporaryDirectory(prefix="wijkbeeld-dbt-docs-") as tmp:
         done = subprocess.run(
             [
@@ -149,9 +181,8 @@ def dbt_docs() -> MaterializeResult:
     staged = index.with_suffix(".html.tmp")
     staged.write_text(html, encoding="utf-8")
     os.replace(staged, index)
-    return MaterializeResult(
-        metadata={"dbt_docs": MetadataValue.path(str(index)), "dbt_docs_url": MetadataValue.url(index.as_uri())}
-    )
+    stamp.write_text(project + "\n", encoding="utf-8")
+    return MaterializeResult(metadata={**metadata, "bouw": "opnieuw gemaakt"})
 
 
 def mart_tables() -> list[str]:

@@ -144,3 +144,41 @@ def record_for(warehouse: Path, done: BuildPlan) -> None:
         record(con, done)
     finally:
         con.close()
+
+
+# The incremental models and what they are keyed by (dbt_project/macros/incrementeel.sql).
+INCREMENTAL_MODELS = {
+    "int_gebeurtenissen_maand": "maand",
+    "int_dekking_maand": "maand",
+    "int_indicator_teller": "periode",
+    "int_indicator_primair": "periode",
+    "int_indicator_secundair": "periode",
+    "int_indicator_beveiligd": "periode",
+}
+
+
+def rebuilt(warehouse: Path) -> dict[str, dict[str, int]]:
+    """Per incremental model: the months or periods this build recomputed and the rows it wrote for them."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        out = {}
+        for model, key in INCREMENTAL_MODELS.items():
+            if key == "maand":
+                changed = "intermediate.int_maanden_gewijzigd AS g WHERE g.bron = t.bron AND g.maand = t.maand"
+                units = con.execute("SELECT count(*) FROM intermediate.int_maanden_gewijzigd").fetchone()[0]
+            else:
+                changed = (
+                    "intermediate.int_perioden_gewijzigd AS g "
+                    "WHERE g.periode = t.periode AND g.periode_type = t.periode_type"
+                )
+                units = con.execute("SELECT count(*) FROM intermediate.int_perioden_gewijzigd").fetchone()[0]
+            rows = con.execute(
+                f"SELECT count(*) FROM intermediate.{model} AS t WHERE EXISTS (SELECT 1 FROM {changed})"
+            ).fetchone()[0]
+            unit = "perioden_herberekend" if key == "periode" else "maanden_herberekend"
+            out[model] = {unit: units, "rijen": rows}
+        return out
+    finally:
+        con.close()
