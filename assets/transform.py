@@ -1,7 +1,8 @@
 """The dbt project as Dagster assets: staging -> intermediate -> mart, with dbt tests as asset checks.
 
 The manifest is prepared at install time (`scripts/prepare_dbt.py`), so loading the definitions only
-reads ``target/manifest.json``; it never parses the dbt project.
+reads ``target/manifest.json`` as JSON (assets/dbt_specs.py); neither dbt-core nor dagster-dbt is imported
+until the dbt step runs.
 """
 
 import os
@@ -13,51 +14,27 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, Output, ResourceParam, asset
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    ResourceParam,
+    asset,
+    multi_asset,
+)
 
+from assets import dbt_specs
 from wijkbeeld import build_state
 from wijkbeeld.config import DBT_PROJECT_DIR, pause_point, settings
 
-DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-
-# dbt folder (first level under models/) -> Dagster group, so the graph reads as the data flow.
-_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "mart"}
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")  # dbt of this interpreter's venv: nothing on PATH
 
 
 def dbt_docs_index() -> Path:
     """The offline dbt docs site in the data home (built by the ``dbt_docs`` asset)."""
     return settings().reports / "dbt-docs" / "index.html"
-
-
-class WijkbeeldTranslator(DagsterDbtTranslator):
-    """Flat, readable asset keys: the table name that the value carries from landing to mart."""
-
-    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
-        if dbt_resource_props["resource_type"] == "source":
-            return AssetKey([dbt_resource_props.get("identifier") or dbt_resource_props["name"]])
-        return AssetKey([dbt_resource_props["name"]])
-
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "seed":
-            return "catalogus"
-        fqn = dbt_resource_props.get("fqn", [])
-        return _GROUPS.get(fqn[1] if len(fqn) > 2 else "", "transform")
-
-    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
-        """dagster-dbt's metadata plus a link to this model's page in the offline dbt docs site."""
-        page = f"{dbt_docs_index().as_uri()}#!/{dbt_resource_props['resource_type']}/"
-        page += dbt_resource_props["unique_id"]
-        return {**super().get_metadata(dbt_resource_props), "dbt_docs": MetadataValue.url(page)}
-
-
-def dbt_resource() -> DbtCliResource:
-    """dbt from this interpreter's environment (the venv), so it needs nothing on PATH."""
-    return DbtCliResource(
-        project_dir=DBT_PROJECT,
-        profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=str(Path(sys.executable).with_name("dbt")),
-    )
 
 
 def dbt_environment() -> None:
@@ -69,15 +46,11 @@ def dbt_environment() -> None:
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=WijkbeeldTranslator(),
-    name="wijkbeeld_dbt",
-)
-def wijkbeeld_dbt_assets(
-    context: AssetExecutionContext, dbt: DbtCliResource, refresh_lock: ResourceParam[None]
-) -> Iterator[Any]:
+_SPECS, _CHECKS, _UNIQUE_IDS = dbt_specs.build(dbt_specs.load_manifest(MANIFEST_PATH), dbt_docs_index())
+
+
+@multi_asset(name="wijkbeeld_dbt", specs=_SPECS, check_specs=_CHECKS, can_subset=True)
+def wijkbeeld_dbt_assets(context: AssetExecutionContext, refresh_lock: ResourceParam[None]) -> Iterator[Any]:
     """Build seeds, models and dbt tests; a failing dbt test fails the step and so blocks publication.
     ``refresh_lock``: one refresh at a time holds the warehouse (taken for the whole run).
 
@@ -94,11 +67,21 @@ def wijkbeeld_dbt_assets(
         )
         return
     context.log.info(f"dbt build, {night.mode}: {night.reason}")
+    select: list[str] = []
+    if context.is_subset:  # a partner's job: its models (dbt adds the tests on them)
+        names = sorted(_UNIQUE_IDS[key].split(".")[-1] for key in context.selected_asset_keys if key in _UNIQUE_IDS)
+        select = ["--select", " ".join(names)]
     # The events are held until dbt is done: only then can the warehouse be read (one writer at a time) for
     # what each incremental model recomputed, which goes into its metadata.
     events = []
     try:
-        for i, event in enumerate(dbt.cli(["build", *night.dbt_args()], context=context).stream()):
+        build = dbt_specs.run(
+            ["build", *night.dbt_args(), *select],
+            project_dir=DBT_PROJECT_DIR,
+            manifest_path=MANIFEST_PATH,
+            dbt_executable=DBT_EXECUTABLE,
+        )
+        for i, event in enumerate(build):
             events.append(event)
             if i == 0:
                 pause_point("dbt")  # fault tests only (inert unless WIJKBEELD_TEST_PAUSE_AT=dbt)
@@ -117,15 +100,15 @@ _MODES = {"full": "volledig", "incremental": "incrementeel"}
 
 def _with_build_metadata(event: Any, night: build_state.BuildPlan, counts: Mapping[str, Mapping[str, int]]) -> Any:
     """A model's materialization with how it was built tonight (and, incremental, what it recomputed)."""
-    if not isinstance(event, Output):
+    if not isinstance(event, MaterializeResult) or event.asset_key is None:
         return event
-    model = event.output_name.removeprefix("model_wijkbeeld_")  # dagster-dbt's name for the dbt node
+    model = event.asset_key.path[-1]
     extra: dict[str, Any] = {"bouw": _MODES.get(night.mode, night.mode), "bouw_reden": night.reason}
     if model in counts:
         extra.update(counts[model])
     elif night.mode == "incremental":
         extra["bouw"] = "volledig (tabel, uit de incrementele tussentabellen)"
-    return event.with_metadata({**event.metadata, **extra})
+    return MaterializeResult(asset_key=event.asset_key, metadata={**(event.metadata or {}), **extra})
 
 
 DBT_DOCS_KEY = AssetKey(["dbt_docs"])
@@ -187,9 +170,7 @@ def dbt_docs() -> MaterializeResult:
 
 def mart_tables() -> list[str]:
     """The published tables: the dbt models under models/marts, read from the prepared manifest."""
-    import json
-
-    manifest = json.loads(Path(DBT_PROJECT.manifest_path).read_text(encoding="utf-8"))
+    manifest = dbt_specs.load_manifest(MANIFEST_PATH)
     return sorted(
         node["name"]
         for node in manifest["nodes"].values()

@@ -6,8 +6,6 @@ from collections.abc import Iterator
 
 from dagster import InitResourceContext, ResourceDefinition, resource
 
-from assets.transform import dbt_resource
-
 REFRESH_LOCK = "refresh_lock"
 
 
@@ -25,4 +23,4 @@ def refresh_lock_resource(context: InitResourceContext) -> Iterator[None]:
 
 
 def resources() -> dict[str, ResourceDefinition | object]:
-    return {"dbt": dbt_resource(), REFRESH_LOCK: refresh_lock_resource}
+    return {REFRESH_LOCK: refresh_lock_resource}
