@@ -9,7 +9,8 @@ export DAGSTER_HOME ?= $(WIJKBEELD_HOME)/dagster
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 
 # The dbt manifest Dagster loads: parsed again whenever a model, macro, seed, test or yml changed (make test,
-# make run and make ui never use a stale one; under `dagster dev` DbtProject.prepare_if_dev re-parses on reload).
+# make run and make ui never use a stale one; under `dagster dev` assets/transform.py runs
+# scripts/prepare_dbt.py --if-stale on every reload).
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path dbt_project/logs -prune -o \
 	-type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.py' \) -print)

@@ -30,7 +30,13 @@ def pytest_configure(config: pytest.Config) -> None:
 # Integration modules that build their own data home; every other integration test reads the shared one.
 OWN_HOME = ("test_disclosure_attack", "test_benchmark_smoke", "test_demo", "test_incremental")
 # The longest work units first, so both workers start on one and the short ones fill the gaps at the end.
-UNIT_ORDER = ("shared-home", "tests/integration/test_disclosure_attack.py", "tests/faults/test_faults.py")
+UNIT_ORDER = (
+    "shared-home",
+    "tests/integration/test_incremental.py",
+    "tests/integration/test_disclosure_attack.py",
+    "tests/faults/test_faults.py",
+    "tests/integration/test_benchmark_smoke.py",
+)
 
 
 def work_unit(nodeid: str) -> str:

@@ -108,7 +108,7 @@ def test_a_night_without_news_skips_the_build(home: Path) -> None:
     assert _tables(home / "warehouse" / "wijkbeeld.duckdb") == before
 
 
-def test_a_new_month_is_built_incrementally_as_a_full_build_would(home: Path, tmp_path: Path) -> None:
+def test_a_new_month_is_built_incrementally(home: Path) -> None:
     con = duckdb.connect(str(home / "publish" / "wijkbeeld.duckdb"), read_only=True)
     periods = {r[0] for r in con.execute("select distinct periode from mart.fct_indicator_waarde").fetchall()}
     con.close()
@@ -129,8 +129,7 @@ def test_a_new_month_is_built_incrementally_as_a_full_build_would(home: Path, tm
     assert teller["bouw"] == "incrementeel" and teller["perioden_herberekend"] == 3 and teller["rijen"] > 0
     assert _metadata("int_gebeurtenissen_maand")["maanden_herberekend"] == 2  # meldingen and brandweer 2024-12
     assert _metadata("fct_indicator_waarde")["bouw"].startswith("volledig")
-    warehouse = home / "warehouse" / "wijkbeeld.duckdb"
-    assert _tables(warehouse) == _tables(_full_rebuild(warehouse, tmp_path))
+    # (compared with a full rebuild after the next night: one `dbt build --full-refresh` costs ~40 s of make test)
 
 
 def test_a_redelivered_month_replaces_exactly_that_month(home: Path, tmp_path: Path) -> None:
@@ -148,5 +147,6 @@ def test_a_redelivered_month_replaces_exactly_that_month(home: Path, tmp_path: P
     ).fetchone()
     con.close()
     assert teller == 130  # 120 + 12 more = 132, rounded to 5
+    # after two incremental nights (the new month above, this re-delivery): the same as a full rebuild
     warehouse = home / "warehouse" / "wijkbeeld.duckdb"
     assert _tables(warehouse) == _tables(_full_rebuild(warehouse, tmp_path))
