@@ -29,7 +29,8 @@ MAY_IMPORT = {
 DAGSTER = ("dagster", "dagster_dbt")
 NO_DAGSTER = {"wijkbeeld", "data_quality"}
 # Heavy third-party libraries that may be imported inside the function that needs them (seconds at import).
-LAZY_ALLOWED = {"great_expectations", "pandas", "numpy", "scipy", "openpyxl"}
+# fastexcel and pyarrow: the Excel reader of ingest (Rust, Arrow), imported when a workbook arrives.
+LAZY_ALLOWED = {"great_expectations", "pandas", "numpy", "scipy", "openpyxl", "fastexcel", "pyarrow"}
 
 
 def _modules() -> dict[str, Path]:
