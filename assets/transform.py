@@ -1,12 +1,12 @@
 """The dbt project as Dagster assets: staging -> intermediate -> mart, with dbt tests as asset checks.
 
 The manifest is prepared at install time and whenever a dbt file changed (``make``, scripts/prepare_dbt.py); under
-``dagster dev`` (``make ui``) it is parsed again each time the definitions load (``DbtProject.prepare_if_dev``), so
-the graph always shows the current models. Every dbt command gets the run's settings as ``--vars``
-(wijkbeeld/dbt_vars.py): the warehouse, its memory cap and spill folder, the region and the reference year.
+``dagster dev`` (``make ui``) it is brought up to date each time the definitions load, so the graph always shows the
+current models. Loading the definitions reads it as JSON (assets/dbt_specs.py): neither dbt-core nor dagster-dbt is
+imported until the dbt step runs. Every dbt command gets the run's settings as ``--vars`` (wijkbeeld/dbt_vars.py):
+the warehouse, its memory cap and spill folder, the region and the reference year.
 """
 
-import json
 import os
 import shutil
 import subprocess
@@ -16,77 +16,128 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, Output, ResourceParam, asset
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster import (
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    ResourceParam,
+    asset,
+    multi_asset,
+)
 
-from wijkbeeld.dbt_vars import vars_args
-from wijkbeeld.settings import DBT_PROJECT_DIR, Settings
+from assets import dbt_specs
+from wijkbeeld import build_state
+from wijkbeeld.dbt_vars import dbt_vars, vars_args
+from wijkbeeld.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
 from wijkbeeld.warehouse import Warehouse
 
-DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-DBT_PROJECT.prepare_if_dev()
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))  # dbt of this interpreter's venv: nothing on PATH
-
-# dbt folder (first level under models/) -> Dagster group, so the graph reads as the data flow.
-_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "mart"}
 DBT_DOCS_DIR = "dbt-docs"  # under reports/ in the data home
 
+if os.environ.get("DAGSTER_IS_DEV_CLI"):  # `dagster dev`: parse the project again when a dbt file changed
+    subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "prepare_dbt.py"), "--if-stale"], check=False)
 
-class WijkbeeldTranslator(DagsterDbtTranslator):
-    """Flat, readable asset keys: the table name that the value carries from landing to mart."""
-
-    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
-        if dbt_resource_props["resource_type"] == "source":
-            return AssetKey([dbt_resource_props.get("identifier") or dbt_resource_props["name"]])
-        return AssetKey([dbt_resource_props["name"]])
-
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "seed":
-            return "catalogus"
-        fqn = dbt_resource_props.get("fqn", [])
-        return _GROUPS.get(fqn[1] if len(fqn) > 2 else "", "transform")
-
-
-def dbt_resource() -> DbtCliResource:
-    """dbt from this interpreter's environment (the venv), so it needs nothing on PATH."""
-    return DbtCliResource(project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)
+_SPECS, _CHECKS, _UNIQUE_IDS = dbt_specs.build(dbt_specs.load_manifest(MANIFEST_PATH))
 
 
 def dbt_build(
-    context: AssetExecutionContext, dbt: DbtCliResource, settings: Settings, warehouse: Warehouse
+    args: list[str], settings: Settings, warehouse: Warehouse, extra_vars: Mapping[str, Any] | None = None
 ) -> Iterator[Any]:
-    """``dbt build`` with the run's settings, streamed as Dagster events; every model's materialization links to
-    its page in the offline dbt docs site of the data home (``dbt_docs``)."""
+    """``dbt <args>`` with the run's settings (plus ``extra_vars``), streamed as Dagster events; every model's
+    materialization links to its page in the offline dbt docs site of the data home (``dbt_docs``)."""
     index = settings.reports / DBT_DOCS_DIR / "index.html"
-    for event in dbt.cli(["build", *vars_args(settings, warehouse)], context=context).stream():
-        yield _with_docs_link(event, index) if isinstance(event, Output) else event
+    events = dbt_specs.run(
+        [*args, *vars_args(settings, warehouse, **(extra_vars or {}))],
+        project_dir=DBT_PROJECT_DIR,
+        manifest_path=MANIFEST_PATH,
+        dbt_executable=DBT_EXECUTABLE,
+    )
+    for event in events:
+        yield _with_docs_link(event, index)
 
 
-def _with_docs_link(event: Output, index: Path) -> Output:
-    unique_id = event.metadata.get("unique_id")
+def _with_docs_link(event: Any, index: Path) -> Any:
+    if not isinstance(event, MaterializeResult) or event.asset_key is None:
+        return event
+    unique_id = _UNIQUE_IDS.get(event.asset_key)
     if unique_id is None:
         return event
-    node = str(unique_id.value)
-    url = MetadataValue.url(f"{index.as_uri()}#!/{node.split('.')[0]}/{node}")
-    return event.with_metadata({**event.metadata, "dbt_docs": url})
+    url = MetadataValue.url(f"{index.as_uri()}#!/{unique_id.split('.')[0]}/{unique_id}")
+    return MaterializeResult(asset_key=event.asset_key, metadata={**(event.metadata or {}), "dbt_docs": url})
 
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=WijkbeeldTranslator(),
-    name="wijkbeeld_dbt",
-)
+@multi_asset(name="wijkbeeld_dbt", specs=_SPECS, check_specs=_CHECKS, can_subset=True)
 def wijkbeeld_dbt_assets(
     context: AssetExecutionContext,
-    dbt: DbtCliResource,
     settings: ResourceParam[Settings],
     warehouse: ResourceParam[Warehouse],
     refresh_lock: ResourceParam[None],
 ) -> Iterator[Any]:
     """Build seeds, models and dbt tests; a failing dbt test fails the step and so blocks publication.
-    ``refresh_lock``: one refresh at a time holds the warehouse (taken for the whole run)."""
-    yield from dbt_build(context, dbt, settings, warehouse)
+    ``refresh_lock``: one refresh at a time holds the warehouse (taken for the whole run).
+
+    A night builds what changed (wijkbeeld/build_state.py): nothing when no delivery is new and the project
+    is unchanged (then the gate, publication, report and docs downstream are skipped too), only the months
+    and periods new deliveries touch when the project is unchanged, everything otherwise."""
+    night = _plan(settings, warehouse)
+    if night.mode == "none":
+        context.log.info(
+            f"Nothing new ({night.reason}): dbt, the quality gate, publication, the report and the dbt docs "
+            "are skipped; the current release stays published."
+        )
+        return
+    context.log.info(f"dbt build, {night.mode}: {night.reason}")
+    select: list[str] = []
+    if context.is_subset:  # a partner's job: its models (dbt adds the tests on them)
+        names = sorted(_UNIQUE_IDS[key].split(".")[-1] for key in context.selected_asset_keys if key in _UNIQUE_IDS)
+        select = ["--select", " ".join(names)]
+    # The events are held until dbt is done: only then can the warehouse be read (one writer at a time) for
+    # what each incremental model recomputed, which goes into its metadata.
+    events: list[MaterializeResult | AssetCheckResult] = []
+    try:
+        events.extend(dbt_build(["build", *night.dbt_flags(), *select], settings, warehouse, night.dbt_vars()))
+    except Exception:
+        yield from events  # what did build is shown, then the step fails
+        raise
+    if night.mode == "incremental":
+        with warehouse.connect(read_only=True) as con:
+            counts = build_state.rebuilt(con)
+    else:
+        counts = {}
+    for event in events:
+        yield _with_build_metadata(event, night, counts)
+    if not context.is_subset:  # a partner's job builds part of the mart: the next full night builds the rest
+        with warehouse.connect() as con:
+            build_state.record(con, night)
+
+
+def _plan(settings: Settings, warehouse: Warehouse) -> build_state.BuildPlan:
+    """This night's build: compared with the last build the warehouse recorded."""
+    data_settings = {k: v for k, v in dbt_vars(settings, warehouse).items() if k in build_state.DATA_VARS}
+    fingerprint = build_state.fingerprint(DBT_PROJECT_DIR, build_state.MODEL_CODE, data_settings)
+    if not warehouse.path.exists():
+        return build_state.BuildPlan("full", None, 0, fingerprint, "no warehouse yet")
+    with warehouse.connect(read_only=True) as con:
+        return build_state.plan(con, fingerprint)
+
+
+_MODES = {"full": "volledig", "incremental": "incrementeel"}
+
+
+def _with_build_metadata(event: Any, night: build_state.BuildPlan, counts: Mapping[str, Mapping[str, int]]) -> Any:
+    """A model's materialization with how it was built tonight (and, incremental, what it recomputed)."""
+    if not isinstance(event, MaterializeResult) or event.asset_key is None:
+        return event
+    model = event.asset_key.path[-1]
+    extra: dict[str, Any] = {"bouw": _MODES.get(night.mode, night.mode), "bouw_reden": night.reason}
+    if model in counts:
+        extra.update(counts[model])
+    elif night.mode == "incremental":
+        extra["bouw"] = "volledig (tabel, uit de incrementele tussentabellen)"
+    return MaterializeResult(asset_key=event.asset_key, metadata={**(event.metadata or {}), **extra})
 
 
 DBT_DOCS_KEY = AssetKey(["dbt_docs"])
@@ -106,8 +157,14 @@ _DBT_TRACKER = "//d1fc8wv8zag5ca.cloudfront.net/2.9.0/sp.js"  # dbt docs' usage 
 def dbt_docs(
     settings: ResourceParam[Settings], warehouse: ResourceParam[Warehouse], refresh_lock: ResourceParam[None]
 ) -> MaterializeResult:
+    """Generated only when the dbt project changed since the site was made (the docs describe the project)."""
     index = settings.reports / DBT_DOCS_DIR / "index.html"
     index.parent.mkdir(parents=True, exist_ok=True)
+    stamp = index.with_name("vingerafdruk.txt")
+    project = build_state.fingerprint(DBT_PROJECT_DIR, (), {})
+    metadata = {"dbt_docs": MetadataValue.path(str(index)), "dbt_docs_url": MetadataValue.url(index.as_uri())}
+    if index.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == project:
+        return MaterializeResult(metadata={**metadata, "bouw": "ongewijzigd: het dbt-project is niet veranderd"})
     with tempfile.TemporaryDirectory(prefix="wijkbeeld-dbt-docs-") as tmp:
         command = [DBT_EXECUTABLE, "docs", "generate", "--static", "--target-path", tmp]
         command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"]
@@ -127,14 +184,13 @@ def dbt_docs(
     staged = index.with_suffix(".html.tmp")
     staged.write_text(html, encoding="utf-8")
     os.replace(staged, index)
-    return MaterializeResult(
-        metadata={"dbt_docs": MetadataValue.path(str(index)), "dbt_docs_url": MetadataValue.url(index.as_uri())}
-    )
+    stamp.write_text(project + "\n", encoding="utf-8")
+    return MaterializeResult(metadata={**metadata, "bouw": "opnieuw gemaakt"})
 
 
 def mart_tables() -> list[str]:
     """The published tables: the dbt models under models/marts, read from the prepared manifest."""
-    manifest = json.loads(Path(DBT_PROJECT.manifest_path).read_text(encoding="utf-8"))
+    manifest = dbt_specs.load_manifest(MANIFEST_PATH)
     return sorted(
         node["name"]
         for node in manifest["nodes"].values()

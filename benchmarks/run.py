@@ -9,6 +9,8 @@ os.wait4 — the child and the processes it waited for, e.g. dbt):
   defs         Dagster definitions load time (a fresh process each time)
   full         (a) `wijkbeeld refresh`: the nightly job through Dagster (ingest, dbt, gate, publish)
   incremental  one new month of deliveries, then `wijkbeeld refresh` again
+  redelivery   the newest politie month re-delivered with a correction, then `wijkbeeld refresh`
+  nothing_new  `wijkbeeld refresh` once more without any new file
   clone        git clone of this repository, `make install` and `make run` (install time, first run)
 
 Results go to benchmarks/results/<scale>.json; the report (--out, default docs/benchmark.md) is written
@@ -286,6 +288,14 @@ def main() -> int:
             if stages["next_month"]["exit_code"] == 0:
                 stages["incremental"] = run_stage("incremental refresh", refresh, env, REPO, log, t, cap)
                 stages["incremental"]["dagster"] = run_stage("steps of incremental", steps, env, REPO, log)
+            save()
+            cmd = [*py, str(HERE / "stages.py"), "redeliver-month"]
+            stages["redeliver_month"] = run_stage("re-delivered month", cmd, env, REPO, log)
+            if stages["redeliver_month"]["exit_code"] == 0:
+                stages["redelivery"] = run_stage("refresh after a re-delivery", refresh, env, REPO, log, t, cap)
+                stages["redelivery"]["dagster"] = run_stage("steps of re-delivery", steps, env, REPO, log)
+            save()
+            stages["nothing_new"] = run_stage("refresh with nothing new", refresh, env, REPO, log, t, cap)
             save()
     if "defs" not in skip:
         stages["defs"] = [

@@ -5,6 +5,7 @@ also be run by hand with WIJKBEELD_HOME / DAGSTER_HOME set:
 
     python benchmarks/stages.py generate --scale region --start 2025-01 --end 2025-12
     python benchmarks/stages.py next-month --scale region       # one new month of deliveries
+    python benchmarks/stages.py redeliver-month                  # the newest politie month again, corrected
     python benchmarks/stages.py defs                            # Dagster definitions load time
     python benchmarks/stages.py steps                           # step timings of the latest Dagster run
 """
@@ -77,6 +78,32 @@ def next_month(args: argparse.Namespace) -> dict[str, object]:
                 (dest.parent / f"{name}.complete").touch()
                 moved += 1
     return {"month": str(month), "files": moved}
+
+
+def redeliver_month(_: argparse.Namespace) -> dict[str, object]:
+    """Re-deliver the newest month of politie misdrijven with one count corrected (+1): the same file name,
+    new bytes, as a partner sends a correction. The archive keeps the original as ``<sha-prefix>_<name>``."""
+    from wijkbeeld.settings import load_settings
+
+    s = load_settings().ensure()
+    month = _last_month([s.landing, s.archive]).replace("-", "")
+    archived = sorted((s.archive / "politie" / "misdrijven").glob(f"*_misdrijven-{month}.csv"))
+    if not archived:
+        raise SystemExit(f"no archived politie/misdrijven file of {month} to re-deliver")
+    original = archived[-1]
+    lines = original.read_bytes().split(b"\n")
+    for i in range(1, len(lines)):  # the first data row whose last field is a count: one more (bytes: any encoding)
+        head, sep, last = lines[i].rstrip(b"\r").rpartition(b";")
+        if sep and last.strip().isdigit():
+            ending = lines[i][len(lines[i].rstrip(b"\r")) :]
+            lines[i] = head + b";" + str(int(last) + 1).encode() + ending
+            break
+    name = original.name.split("_", 1)[1]
+    dest = s.landing / "politie" / "misdrijven" / name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(b"\n".join(lines))
+    (dest.parent / f"{name}.complete").touch()
+    return {"month": f"{month[:4]}-{month[4:]}", "files": 1, "file": name}
 
 
 def defs(_: argparse.Namespace) -> dict[str, object]:
@@ -163,6 +190,8 @@ def main() -> None:
     p.add_argument("--end")
     p.add_argument("--seed", type=int, default=2024)
     p.set_defaults(func=generate)
+    p = sub.add_parser("redeliver-month")
+    p.set_defaults(func=redeliver_month)
     p = sub.add_parser("next-month")
     p.add_argument("--scale", default="region")
     p.add_argument("--seed", type=int, default=2024)

@@ -10,6 +10,7 @@ through :class:`wijkbeeld.warehouse.Warehouse` (read-only, the platform's memory
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import shutil
@@ -182,7 +183,15 @@ class _Planned:
 
 
 def load_specs(path: Path = EXPECTATIONS_FILE) -> dict[str, TableSpec]:
-    """Read and compile expectations.yaml; raises ExpectationConfigError with the place of a mistake."""
+    """Read and compile expectations.yaml; raises ExpectationConfigError with the place of a mistake.
+
+    Compiled once per version of the file (every table's check reads it twice)."""
+    stat = path.stat()
+    return _load_specs(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_specs(path: Path, _mtime_ns: int, _size: int) -> dict[str, TableSpec]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     defaults = raw.get("defaults") or {}
     sample_size = int(defaults.get("sample_size", 5))

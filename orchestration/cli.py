@@ -42,6 +42,10 @@ def _cmd_refresh(_: argparse.Namespace, s: Settings) -> int:
         outcome = run_refresh(s)
     except RefreshError as exc:
         raise UserError(f"refresh did not run: {exc}") from exc
+    if outcome.nothing_new:
+        current = f"release {outcome.release_id} stays current" if outcome.release_id else "nothing is published yet"
+        print(f"Nothing new since the last build: dbt, the quality gate and publication were skipped; {current}.")
+        return 0
     if outcome.published:
         print(published_summary(s, Warehouse.from_settings(s), new_release=outcome.new_release))
         return 0

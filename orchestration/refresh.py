@@ -26,7 +26,7 @@ from wijkbeeld.housekeeping import (
     secure_private_files,
 )
 from wijkbeeld.notify import NOTIFIED_TAG, build, error_text, notify
-from wijkbeeld.publish import PublishError, recover
+from wijkbeeld.publish import PublishError, current_release, recover
 from wijkbeeld.settings import PRIVATE_DIR_MODE, Settings, load_settings, make_dir
 from wijkbeeld.warehouse import Warehouse
 
@@ -49,6 +49,7 @@ class RefreshOutcome:
     recovered: list[str] = field(default_factory=list)
     expired_files: list[str] = field(default_factory=list)
     run_id: str | None = None
+    nothing_new: bool = False  # no new delivery and no change: the night skipped dbt, gate and publication
 
 
 def run_refresh(settings: Settings | None = None) -> RefreshOutcome:
@@ -101,7 +102,7 @@ def _run_locked(s: Settings, warehouse: Warehouse) -> RefreshOutcome:
             # event log, DEBUG included, is still stored in the instance and shown by `make ui`.
             run_config={"loggers": {"console": {"config": {"log_level": s.log_level}}}},
         )
-    outcome = _describe(result)
+    outcome = _describe(result, s)
     outcome.recovered = recovered
     outcome.expired_files = apply_archive_retention(s, warehouse)
     secure_private_files(s)
@@ -119,7 +120,7 @@ def dagster_instance(s: Settings) -> DagsterInstance:
     return DagsterInstance.from_config(str(s.dagster))
 
 
-def _describe(result: ExecuteInProcessResult) -> RefreshOutcome:
+def _describe(result: ExecuteInProcessResult, s: Settings) -> RefreshOutcome:
     failed_checks = [
         f"{'/'.join(ev.asset_key.path)}: {ev.check_name}"
         for ev in result.get_asset_check_evaluations()
@@ -144,6 +145,12 @@ def _describe(result: ExecuteInProcessResult) -> RefreshOutcome:
         meta = published[0].materialization.metadata
         outcome.release_id = meta["release_id"].value
         outcome.new_release = bool(meta["new_release"].value)
+    elif outcome.success:
+        # The run succeeded without publishing: dbt found nothing new and the steps after it were skipped.
+        current = current_release(s)
+        outcome.nothing_new = True
+        outcome.published = current is not None
+        outcome.release_id = current.release_id if current else None
     return outcome
 
 

@@ -1,4 +1,4 @@
-"""The resources of every run: the settings, the warehouse, dbt and the refresh lock.
+"""The resources of every run: the settings, the warehouse and the refresh lock.
 
 The settings are read once per run (``wijkbeeld refresh`` hands over the ones it read itself) and every other
 resource is built from that one object, so a run never mixes two readings of the environment.
@@ -10,9 +10,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from dagster import ConfigurableResource, InitResourceContext, ResourceDependency
-from dagster_dbt import DbtCliResource
 
-from assets.transform import dbt_resource
 from wijkbeeld.housekeeping import refresh_lock
 from wijkbeeld.settings import Settings, load_settings
 from wijkbeeld.warehouse import Warehouse
@@ -77,11 +75,10 @@ class RefreshLockResource(ConfigurableResource):
             yield None
 
 
-def resources() -> dict[str, ConfigurableResource | DbtCliResource]:
+def resources() -> dict[str, ConfigurableResource]:
     settings = SettingsResource()
     return {
         SETTINGS: settings,
         WAREHOUSE: WarehouseResource(settings=settings),
         REFRESH_LOCK: RefreshLockResource(settings=settings),
-        "dbt": dbt_resource(),
     }

@@ -28,7 +28,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # Integration modules that build their own data home; every other integration test reads the shared one.
-OWN_HOME = ("test_disclosure_attack", "test_benchmark_smoke", "test_demo")
+OWN_HOME = ("test_disclosure_attack", "test_benchmark_smoke", "test_demo", "test_incremental")
 # The longest work units first, so both workers start on one and the short ones fill the gaps at the end.
 UNIT_ORDER = ("shared-home", "tests/integration/test_disclosure_attack.py", "tests/faults/test_faults.py")
 

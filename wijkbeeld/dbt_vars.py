@@ -27,6 +27,6 @@ def dbt_vars(settings: Settings, warehouse: Warehouse) -> dict[str, object]:
     }
 
 
-def vars_args(settings: Settings, warehouse: Warehouse) -> list[str]:
-    """``--vars <json>`` for a dbt command line."""
-    return ["--vars", json.dumps(dbt_vars(settings, warehouse), sort_keys=True)]
+def vars_args(settings: Settings, warehouse: Warehouse, **extra: object) -> list[str]:
+    """``--vars <json>`` for a dbt command line (``extra``: e.g. what an incremental night changed)."""
+    return ["--vars", json.dumps({**dbt_vars(settings, warehouse), **extra}, sort_keys=True)]

@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ verwijder_maanden() }}") }}
+-- depends_on: {{ ref('int_maanden_gewijzigd') }}
+-- Incremental by (bron, maand): a night recomputes only the months of int_maanden_gewijzigd.
 -- Which months (quarters: their last month) each counted source delivered for each wijk of the reference
 -- geography. A wijk-month without a delivery is geen_data, never zero.
 -- politie: the (month, wijk) rows delivered. meldingen: every wijk of a gemeente for each monthly file.
@@ -71,33 +74,42 @@ regio_breed as (
         'corporatie__signalen' as bron,
         kwartaal_eind as maand
     from {{ ref('stg_corporatie__signalen') }}
+),
+
+dekking as (
+    select
+        p.bron,
+        p.wijkcode,
+        p.maand
+    from politie as p
+    inner join wijken as w on p.wijkcode = w.wijkcode
+
+    union all
+
+    select
+        g.bron,
+        w.wijkcode,
+        g.maand
+    from (
+        select * from per_gemeente
+        union all
+        select * from handhaving
+    ) as g
+    inner join wijken as w on g.gemeentecode = w.gemeentecode
+
+    union all
+
+    select
+        r.bron,
+        w.wijkcode,
+        r.maand
+    from regio_breed as r
+    cross join wijken as w
 )
 
 select
-    p.bron,
-    p.wijkcode,
-    p.maand
-from politie as p
-inner join wijken as w on p.wijkcode = w.wijkcode
-
-union all
-
-select
-    g.bron,
-    w.wijkcode,
-    g.maand
-from (
-    select * from per_gemeente
-    union all
-    select * from handhaving
-) as g
-inner join wijken as w on g.gemeentecode = w.gemeentecode
-
-union all
-
-select
-    r.bron,
-    w.wijkcode,
-    r.maand
-from regio_breed as r
-cross join wijken as w
+    x.bron,
+    x.wijkcode,
+    x.maand
+from dekking as x
+where {{ alleen_gewijzigde_maanden('x') }}

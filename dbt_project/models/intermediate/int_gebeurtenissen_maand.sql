@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ verwijder_maanden() }}") }}
+-- depends_on: {{ ref('int_maanden_gewijzigd') }}
+-- Incremental by (bron, maand): a night recomputes only the months of int_maanden_gewijzigd.
 -- Monthly counts per wijk, source and category, with the months each source covers per wijk.
 -- politie: the wijk rows as delivered (gemeente and buurt rows are not used: gemeente values are the sum
 -- of their wijken). meldingen, handhaving, brandweer: one per record, counted per mapped wijk and month.
@@ -79,38 +82,50 @@ corporatie as (
     from corporatie_lang
     where wijkcode is not null
     group by categorie, wijkcode, kwartaal_eind
+),
+
+maandtellingen as (
+    select
+        bron,
+        categorie,
+        wijkcode,
+        maand,
+        sum(aantal) as aantal,
+        -- An empty count is withheld by the source: never read it as zero.
+        max(case when aantal is null then 1 else 0 end) = 1 as achtergehouden
+    from politie
+    group by bron, categorie, wijkcode, maand
+
+    union all
+
+    select
+        bron,
+        categorie,
+        wijkcode,
+        maand,
+        count(*) as aantal,
+        false as achtergehouden
+    from meldingen
+    group by bron, categorie, wijkcode, maand
+
+    union all
+
+    select
+        bron,
+        categorie,
+        wijkcode,
+        maand,
+        aantal,
+        achtergehouden
+    from corporatie
 )
 
 select
-    bron,
-    categorie,
-    wijkcode,
-    maand,
-    sum(aantal) as aantal,
-    -- An empty count is withheld by the source: never read it as zero.
-    max(case when aantal is null then 1 else 0 end) = 1 as achtergehouden
-from politie
-group by bron, categorie, wijkcode, maand
-
-union all
-
-select
-    bron,
-    categorie,
-    wijkcode,
-    maand,
-    count(*) as aantal,
-    false as achtergehouden
-from meldingen
-group by bron, categorie, wijkcode, maand
-
-union all
-
-select
-    bron,
-    categorie,
-    wijkcode,
-    maand,
-    aantal,
-    achtergehouden
-from corporatie
+    x.bron,
+    x.categorie,
+    x.wijkcode,
+    x.maand,
+    x.aantal,
+    x.achtergehouden
+from maandtellingen as x
+where {{ alleen_gewijzigde_maanden('x') }}

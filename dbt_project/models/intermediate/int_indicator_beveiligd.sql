@@ -1,8 +1,11 @@
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ verwijder_perioden() }}") }}
+-- depends_on: {{ ref('int_perioden_gewijzigd') }}, {{ ref('int_perioden') }}
 -- Every value after disclosure control (docs/methodology.md, "Disclosure control"): the primary status
 -- (int_indicator_primair), or onderdrukt where secondary suppression hides the row
 -- (int_indicator_secundair), and the figures a release shows: teller_gepubliceerd (rounded to 5; for
 -- estimates the percentage to one decimal) only for ok rows, noemer_gepubliceerd (a counting noemer only for
 -- ok rows). The exact teller and noemer stay internal: nothing published is computed from them.
+-- Incremental by period: a night recomputes only the periods of int_perioden_gewijzigd.
 select
     p.indicator_code,
     p.periode,
@@ -30,3 +33,4 @@ left join {{ ref('int_indicator_secundair') }} as s
         and p.indicator_code = s.indicator_code
         and p.periode = s.periode
         and p.periode_type = s.periode_type
+where {{ alleen_gewijzigde_perioden('p') }}

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ verwijder_perioden() }}") }}
+-- depends_on: {{ ref('int_perioden_gewijzigd') }}, {{ ref('int_perioden') }}
 -- Primary disclosure control on every value, and the figures a release would show for it
 -- (docs/methodology.md, "Disclosure control"), in this order:
 -- 1. no delivery: geen_data; a value withheld by the source: niet_geleverd;
@@ -11,6 +13,7 @@
 -- decimal) and noemer_gepubliceerd the noemer as published (a counting noemer rounded to 5 as well). Both
 -- exist for every row with a value: secondary suppression (int_indicator_secundair) chooses from them.
 -- grootte is public and orders the candidates for secondary suppression.
+-- Incremental by period: a night recomputes only the periods of int_perioden_gewijzigd.
 with regels as (
     select * from {{ ref('int_indicator_regels') }}
 ),
@@ -58,6 +61,7 @@ met_status as (
     from {{ ref('int_indicator_teller') }} as t
     inner join regels as r on t.indicator_code = r.indicator_code
     inner join grenzen as g on t.indicator_code = g.indicator_code
+    where {{ alleen_gewijzigde_perioden('t') }}
 )
 
 select

@@ -1,10 +1,20 @@
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ verwijder_perioden() }}") }}
+-- depends_on: {{ ref('int_perioden_gewijzigd') }}, {{ ref('int_perioden') }}
 -- Teller and noemer of every catalogue indicator for every period and gebied (wijk, gemeente, regio),
 -- before disclosure control. bron_status says why a value is missing: geen_data (no delivery for that
 -- area and period) or niet_geleverd (the source withheld it). Indicators whose source is not delivered
 -- come out as geen_data, never as 0. Survey/GGD estimates carry waarde_geleverd (and their interval)
 -- instead of a teller; their noemer is the number of respondents.
+-- Incremental by period: a night recomputes only the periods of int_perioden_gewijzigd.
 with catalogus as (
     select * from {{ ref('indicator_catalogus') }}
+),
+
+-- the periods this build computes (an incremental night: only those int_perioden_gewijzigd names)
+perioden as (
+    select p.*
+    from {{ ref('int_perioden') }} as p
+    where {{ alleen_gewijzigde_perioden('p') }}
 ),
 
 gebieden as (
@@ -50,7 +60,7 @@ dekking as (
         p.periode_type,
         count(distinct d.maand) as waarnemingen
     from {{ ref('int_dekking_maand') }} as d
-    inner join {{ ref('int_perioden') }} as p
+    inner join perioden as p
         on d.maand between p.begin_maand and p.eind_maand
     group by d.bron, d.wijkcode, p.periode, p.periode_type
 ),
@@ -79,7 +89,7 @@ tellingen as (
     from {{ ref('int_gebeurtenissen_maand') }} as e
     inner join categorieen as c
         on e.bron = c.teller_bron and (c.categorie = '*' or e.categorie = c.categorie)
-    inner join {{ ref('int_perioden') }} as p
+    inner join perioden as p
         on e.maand between p.begin_maand and p.eind_maand
     group by c.indicator_code, p.periode, p.periode_type, e.wijkcode
 ),
@@ -107,7 +117,7 @@ gebeurtenis_wijk as (
         cast(null as double) as ondergrens,
         cast(null as double) as bovengrens
     from gebeurtenis_indicatoren as gi
-    cross join {{ ref('int_perioden') }} as p
+    cross join perioden as p
     inner join gebieden as g on g.niveau = 'wijk'
     left join dekking as d
         on
@@ -266,7 +276,7 @@ lokaal as (
         t.ondergrens,
         t.bovengrens
     from catalogus as c
-    cross join {{ ref('int_perioden') }} as p
+    cross join perioden as p
     cross join gebieden as g
     left join tellers as t
         on
