@@ -29,8 +29,9 @@ MAY_IMPORT = {
 DAGSTER = ("dagster", "dagster_dbt")
 NO_DAGSTER = {"wijkbeeld", "data_quality"}
 # Heavy third-party libraries that may be imported inside the function that needs them (seconds at import).
+# fastexcel and pyarrow: the Excel reader of ingest (Rust, Arrow), imported when a workbook arrives.
 # dagster_dbt: importing it loads dbt-core (~1.5 s), so the dbt step imports it when it runs (assets/dbt_specs.py)
-LAZY_ALLOWED = {"great_expectations", "pandas", "numpy", "scipy", "openpyxl", "dagster_dbt"}
+LAZY_ALLOWED = {"great_expectations", "pandas", "numpy", "scipy", "openpyxl", "fastexcel", "pyarrow", "dagster_dbt"}
 
 
 def _modules() -> dict[str, Path]:

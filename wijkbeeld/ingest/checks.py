@@ -16,6 +16,7 @@ from wijkbeeld.ingest.contracts import ColumnSpec, Contract
 from wijkbeeld.ingest.landing import MAX_NAME_BYTES, display_name
 from wijkbeeld.ingest.periods import month_start, parse_period
 from wijkbeeld.ingest.readers import Records
+from wijkbeeld.ingest.readers.common import inconsistent
 from wijkbeeld.ingest.results import BadRow, FileProblem, Outcome, Prepared
 from wijkbeeld.ingest.sql import Table, ident, normalise_area_code, raw_table
 
@@ -37,10 +38,18 @@ def file_constant(col: ColumnSpec, contract: Contract, groups: dict[str, str], s
     return text.strip()
 
 
+KnownCodes = dict[tuple[str, str], set[str]]  # (reference, column) -> its values, read once per ingest run
+
+
 def file_level_checks(
-    con: duckdb.DuckDBPyConnection, contract: Contract, constants: dict[str, Any], refs: set[str]
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    constants: dict[str, Any],
+    refs: set[str],
+    known: KnownCodes | None = None,
 ) -> FileProblem | None:
-    """Checks on values that come from the file name (e.g. the gemeente code)."""
+    """Checks on values that come from the file name (e.g. the gemeente code). ``known`` keeps the values of each
+    reference column for the next file (the references do not change while a dataset is ingested)."""
     for check in contract.checks:
         col = contract.column(check.column)
         if col.source:
@@ -54,10 +63,14 @@ def file_level_checks(
             )
         if check.reference not in refs:
             continue
-        found = con.execute(
-            f"SELECT count(*) FROM {raw_table(check.reference)} WHERE {ident(check.reference_column)} = ?", [value]
-        ).fetchone()
-        if not found or not found[0]:
+        key = (check.reference, check.reference_column)
+        if known is None:
+            known = {}
+        if key not in known:
+            column = ident(check.reference_column)
+            rows = con.execute(f"SELECT DISTINCT CAST({column} AS VARCHAR) FROM {raw_table(check.reference)}")
+            known[key] = {r[0] for r in rows.fetchall()}
+        if str(value) not in known[key]:
             return FileProblem(
                 reason=f"unknown area code {value} in the file name (not in {check.reference})",
                 expected=f"a file name like {contract.file.name_example} with an existing code",
@@ -105,10 +118,16 @@ def period_problem(contract: Contract, text: str, span: tuple[date, date] | None
 
 
 def precheck(
-    con: duckdb.DuckDBPyConnection, contract: Contract, prep: Prepared, refs: set[str], today: date
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    prep: Prepared,
+    refs: set[str],
+    today: date,
+    known: KnownCodes | None = None,
 ) -> Outcome:
     """Checks of one prepared file before its rows are read: name, period, bytes and header, codes in the
-    file name. A file without a problem goes on to :func:`wijkbeeld.ingest.batch.evaluate_batch`."""
+    file name (``known``: see :func:`file_level_checks`). A file without a problem goes on to
+    :func:`wijkbeeld.ingest.batch.evaluate_batch`."""
     out = Outcome(notes=list(prep.notes))
     groups, problem = name_and_period(contract, prep.path.name)
     if problem:
@@ -134,7 +153,7 @@ def precheck(
     for ref in contract.requires():
         if ref not in refs:
             out.notes.append(f"not checked: {ref} is not available (area codes / address mapping)")
-    out.problem = file_level_checks(con, contract, out.constants, refs)
+    out.problem = file_level_checks(con, contract, out.constants, refs, known)
     return out
 
 
@@ -168,6 +187,9 @@ def judge(
     limit = contract.file.max_bad_row_fraction
     for prep, out in items:
         i = prep.index
+        if i in records.problems:  # refused on a second look by the reader
+            out.problem = records.problems[i]
+            continue
         total, skipped = typed_n.get(i, (0, 0))
         out.rows_total = int(total) + int(rej.get(i, (0,))[0]) - int(skipped)
         out.rows_rejected, n_bad = bad_n.get(i, (0, 0))
@@ -217,19 +239,6 @@ def unreadable(contract: Contract, what: str, exc: BaseException) -> FileProblem
         expected=f"a file like {contract.file.name_example}",
         fix="check the file with `wijkbeeld validate` and deliver it again; if it looks right, ask the data team",
         details={"error_type": type(exc).__name__},
-    )
-
-
-def inconsistent(contract: Contract, expected: int, found: int) -> FileProblem:
-    """The safety net of :func:`judge`: the file is refused rather than loaded incompletely."""
-    q = contract.file.quote
-    return FileProblem(
-        reason=f"the file could not be read consistently: {expected} records expected, {found} read (a quote "
-        f"'{q}' in an unexpected place?); nothing of it was loaded",
-        expected=f"values that contain the delimiter, a line break or a quote enclosed in quotes ('{q}'), and a "
-        f"quote inside such a value doubled ('{q * 2}')",
-        fix="check the quotes in the file and deliver it again; `wijkbeeld validate` shows the verdict",
-        details={"records_expected": expected, "records_read": found},
     )
 
 

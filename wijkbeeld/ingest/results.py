@@ -35,10 +35,18 @@ class FileProblem:
 
 @dataclass
 class Prepared:
-    """The reading pass over one file: its hash, the normalised UTF-8 copy (``staged``) and what was found.
+    """The reading pass over one file: its hash, what DuckDB will read of it (``staged``, ``table``) and what was
+    found.
 
-    Every record in the copy starts with the file's number in its batch (``index``) and its line (or Excel row) in
-    the original, so several files are validated together and every row keeps its place.
+    ``layout`` says how each record's place in the original is kept, so several files are validated together and
+    every row keeps its line (or Excel row):
+
+    - ``"plain"``: ``staged`` is a UTF-8 copy with the header and one record per line (a bulk pass proved it), so
+      a record's line is its ordinal + 2;
+    - ``"numbered"``: every record of ``staged`` starts with the file's number in its batch (``index``) and its
+      line, written by the line pass (files with quoted values over several lines, blank lines, ...);
+    - ``"arrow"``: the records are in ``table`` (Arrow: ``__regel`` and the cells ``c0..cn`` as text), read from
+      a workbook.
     """
 
     path: Path
@@ -50,6 +58,9 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     stat: tuple[int, float] = (0, 0.0)
     index: int = 0  # number of the file in its validation batch
+    layout: str = "numbered"  # plain | numbered | arrow (see above)
+    table: Any = None  # layout "arrow": a pyarrow Table of the records
+    odd_spaces: bool = True  # the cells may hold whitespace other than spaces (False only when a pass made sure)
 
 
 @dataclass

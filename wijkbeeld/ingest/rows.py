@@ -16,7 +16,19 @@ import duckdb
 from wijkbeeld.ingest.contracts import ColumnSpec, Contract
 from wijkbeeld.ingest.readers import STRUCTURE_REASONS, Records
 from wijkbeeld.ingest.results import Outcome, Prepared
-from wijkbeeld.ingest.sql import MAX_VALUE_CHARS, Table, clean, column_sql, ident, in_list, lit, raw_table, temp_table
+from wijkbeeld.ingest.sql import (
+    MAX_VALUE_CHARS,
+    ODD_SPACE_FLAG,
+    Table,
+    clean,
+    column_sql,
+    ident,
+    in_list,
+    lit,
+    raw_table,
+    temp_table,
+    temp_view,
+)
 
 
 @dataclass(frozen=True)
@@ -61,9 +73,13 @@ def _typed_sql(contract: Contract, plan: Plan, records: Records, files: Table, n
     """
     lay = _Layers(skips=["__empty"])
     lay.trimmed = ["f.*", "__regel"]
-    lay.trimmed += [f"{clean(staged)} AS {ident('s_' + src)}" for src, staged in plan.colmap.items()]
+    lay.trimmed += [f"{clean(staged, ODD_SPACE_FLAG)} AS {ident('s_' + src)}" for src, staged in plan.colmap.items()]
     all_cells = ", ".join(f"c{i}" for i in range(n_cols))
-    lay.trimmed.append(f"{clean(f'concat_ws({lit(chr(31))}, {all_cells})')} IS NULL AS __empty")
+    # A record is empty when at most one cell is there and it is blank (two cells keep their separator, chr(31)):
+    # two cells present settle it at once.
+    two_cells = "c0 IS NOT NULL AND c1 IS NOT NULL" if n_cols > 1 else "false"
+    blank = f"{clean(f'concat_ws({lit(chr(31))}, {all_cells})', ODD_SPACE_FLAG)} IS NULL"
+    lay.trimmed.append(f"CASE WHEN {two_cells} THEN false ELSE {blank} END AS __empty")
     for col in contract.columns:
         lay.typed.append(f"{_target_sql(col, contract, plan, lay)} AS {ident(col.target)}")
     hnr = contract.address_mapping.huisnummer_source if contract.address_mapping else None
@@ -77,7 +93,7 @@ def _typed_sql(contract: Contract, plan: Plan, records: Records, files: Table, n
         for i, (kolom, waarde, _) in enumerate(lay.errors)
     )
     any_error = f"coalesce({', '.join(f'e_{i}' for i in range(len(lay.errors)))})" if lay.errors else "NULL"
-    exclude = ["__empty"] + [ident("s_" + k) for k in plan.colmap]
+    exclude = ["__empty", ODD_SPACE_FLAG] + [ident("s_" + k) for k in plan.colmap]
     exclude += [ident("n_" + c.target) for c in contract.columns if c.source and c.source.lower() in plan.colmap]
     exclude += [f"e_{i}" for i in range(len(lay.errors))]
     exclude += [ident("k_" + target) for target in contract.file_targets()]
@@ -193,7 +209,7 @@ def split(con: duckdb.DuckDBPyConnection, contract: Contract, typed: Table, reje
     join = " AND ".join(
         ["g.__bestand = c.__bestand", *(f"g.{ident(k)} IS NOT DISTINCT FROM c.{ident(k)}" for k in keys)]
     )
-    cand = temp_table(con, "cand", f"SELECT * FROM {typed} WHERE NOT __skip AND __errors IS NULL")
+    cand = temp_view(con, "cand", f"SELECT * FROM {typed} WHERE NOT __skip AND __errors IS NULL")
     groups = temp_table(
         con,
         "grp",
@@ -233,10 +249,10 @@ def split(con: duckdb.DuckDBPyConnection, contract: Contract, typed: Table, reje
 def files_table(con: duckdb.DuckDBPyConnection, contract: Contract, items: list[tuple[Prepared, Outcome]]) -> Table:
     """Per file number of the batch: its period end and the targets taken from its name."""
     targets = [contract.column(t) for t in contract.file_targets()]
-    names = ["__bestand", "__file_end", *(ident("k_" + c.target) for c in targets)]
+    names = ["__bestand", "__file_end", ODD_SPACE_FLAG, *(ident("k_" + c.target) for c in targets)]
     rows = []
     for prep, out in items:
-        values = [f"CAST({prep.index} AS INTEGER)", f"CAST({lit(out.file_end)} AS DATE)"]
+        values = [f"CAST({prep.index} AS INTEGER)", f"CAST({lit(out.file_end)} AS DATE)", lit(prep.odd_spaces)]
         values += [f"CAST({lit(out.constants[c.target])} AS {c.sql_type})" for c in targets]
         rows.append("(" + ", ".join(values) + ")")
     return temp_table(con, "files", f"SELECT * FROM (VALUES {', '.join(rows)}) v({', '.join(names)})")

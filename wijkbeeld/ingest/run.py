@@ -116,6 +116,7 @@ def _ingest_files(
         ).fetchall()
     )
     batch = _Batch()
+    known: checks.KnownCodes = {}
     refusals = landing.Refusals(con, s, contract, report, log)
     with tempfile.TemporaryDirectory(prefix="wijkbeeld-ingest-") as tmp:
         try:
@@ -140,7 +141,7 @@ def _ingest_files(
                     log.info("%s: already ingested (levering %s); landing copy archived", path.name, known)
                     continue
                 seen.add(prep.sha256)
-                out = checks.precheck(con, contract, prep, refs, today)
+                out = checks.precheck(con, contract, prep, refs, today, known)
                 if out.problem:
                     refusals.refuse(prep, out.problem)
                     continue

@@ -38,6 +38,13 @@ def temp_table(con: duckdb.DuckDBPyConnection, name: str, sql: str, params: list
     return Table(name)
 
 
+def temp_view(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> Table:
+    """(Re)create temp view ``name`` as ``sql`` and return it: for a step whose rows are read once or cheaply, so
+    the batch is not copied once more."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+    return Table(name)
+
+
 def has_temp_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]).fetchone()
     return bool(row and row[0])
@@ -65,15 +72,19 @@ def raw_table(dataset_ref: str) -> str:
     return "raw.raw_" + dataset_ref.replace("/", "__")
 
 
-def clean(expr: str) -> str:
-    """Trimmed cell, NULL when empty. Plain trim() is fast; the general one only runs on odd whitespace."""
-    odd = f"regexp_matches({expr}, {ODD_SPACE_RE})"
+ODD_SPACE_FLAG = "__odd"  # per row: its file may hold odd whitespace (Prepared.odd_spaces; the files table)
+
+
+def clean(expr: str, may_be_odd: str = "true") -> str:
+    """Trimmed cell, NULL when empty. Plain trim() is fast; the general one only runs on odd whitespace, and the
+    search for it only where ``may_be_odd`` (an SQL condition: the reader found odd whitespace in the file)."""
+    odd = f"{may_be_odd} AND regexp_matches({expr}, {ODD_SPACE_RE})"
     return f"nullif(CASE WHEN {odd} THEN trim({expr}, {ODD_SPACE_CHARS}) ELSE trim({expr}) END, '')"
 
 
-def squeeze(expr: str) -> str:
-    """Cell without any whitespace inside (codes like '4901 AB'), upper case."""
-    odd = f"regexp_matches({expr}, {ODD_SPACE_RE})"
+def squeeze(expr: str, may_be_odd: str = "true") -> str:
+    """Cell without any whitespace inside (codes like '4901 AB'), upper case (``may_be_odd``: see :func:`clean`)."""
+    odd = f"{may_be_odd} AND regexp_matches({expr}, {ODD_SPACE_RE})"
     general = f"regexp_replace({expr}, '[\\s\\x{{00A0}}\\x{{FEFF}}]', '', 'g')"
     return f"upper(CASE WHEN {odd} THEN {general} ELSE replace({expr}, ' ', '') END)"
 
@@ -119,7 +130,7 @@ def column_sql(col: ColumnSpec, s: str, n: str, decimal: str, excel: bool = Fals
     val = ident(col.target)
     checks: list[tuple[str, str]] = []  # (condition on a non-null n, reason): the first match wins
     if col.normalise in ("area_code", "pc6"):
-        norm = squeeze(norm)
+        norm = squeeze(norm, ODD_SPACE_FLAG)
     if col.normalise == "area_code":
         code = area_code_sql(n, col.prefixes)
         pattern = "|".join(f"{p}[0-9]{{{AREA_DIGITS[p]}}}" for p in col.prefixes)

@@ -137,25 +137,25 @@ def load_batch(
                FROM {bad} JOIN {deliveries} l USING (__bestand) ORDER BY l.levering_id, regel NULLS LAST, kolom""",
             [contract.partner, contract.dataset, now],
         )
-        con.executemany(
-            "INSERT INTO meta.leveringen VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        records = [
             [
-                [
-                    levering,
-                    contract.partner,
-                    contract.dataset,
-                    prep.path.name,
-                    prep.sha256,
-                    out.period,
-                    out.rows_accepted,
-                    out.rows_rejected,
-                    out.rows_unmapped or 0,
-                    now,
-                    archive_rel,
-                ]
-                for (prep, out, archive_rel), levering in zip(good, leveringen, strict=True)
-            ],
-        )
+                levering,
+                contract.partner,
+                contract.dataset,
+                prep.path.name,
+                prep.sha256,
+                out.period,
+                out.rows_accepted,
+                out.rows_rejected,
+                out.rows_unmapped or 0,
+                now,
+                archive_rel,
+            ]
+            for (prep, out, archive_rel), levering in zip(good, leveringen, strict=True)
+        ]
+        columns = [list(c) for c in zip(*records, strict=True)]  # one INSERT for the batch, not one per file
+        unnest = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
+        con.execute(f"INSERT INTO meta.leveringen SELECT * FROM (SELECT {unnest})", columns)
         con.execute("COMMIT")
     except Exception:
         with suppress(Exception):  # a failed COMMIT (e.g. disk full) already ended it: keep the original error

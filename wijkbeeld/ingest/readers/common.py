@@ -52,3 +52,16 @@ def limit_problem(contract: Contract, what: str, setting: str, fix: str, **detai
         fix=f"{fix} (the limit is the setting {setting})",
         details={"limit": setting, **details},
     )
+
+
+def inconsistent(contract: Contract, expected: int, found: int) -> FileProblem:
+    """The safety net of :func:`judge`: the file is refused rather than loaded incompletely."""
+    q = contract.file.quote
+    return FileProblem(
+        reason=f"the file could not be read consistently: {expected} records expected, {found} read (a quote "
+        f"'{q}' in an unexpected place?); nothing of it was loaded",
+        expected=f"values that contain the delimiter, a line break or a quote enclosed in quotes ('{q}'), and a "
+        f"quote inside such a value doubled ('{q * 2}')",
+        fix="check the quotes in the file and deliver it again; `wijkbeeld validate` shows the verdict",
+        details={"records_expected": expected, "records_read": found},
+    )

@@ -1,13 +1,26 @@
-"""The CSV reader's line pass: hash, decode in the contract encoding, and write a normalised UTF-8 copy.
+"""The CSV reader: hash the file, check its bytes and write the UTF-8 copy DuckDB reads.
 
-Every record of the copy carries its file number and its physical line in the original (header = line 1), so
-DuckDB's reader (:func:`wijkbeeld.ingest.readers.read_batch`) keeps each row's place. Records are split by the
-quote rules of DuckDB's own reader, so both always agree on where a record ends.
+One of two passes runs per file:
+
+- :func:`bulk_pass` (almost every file): large blocks and only C-speed work on them (hashing, ``bytes.decode``
+  and ``encode``, ``count``/``find``, two regular expressions). It proves that every record is exactly one line
+  (no blank line, no quoted value over several lines, no carriage return inside a line, no line over the limit,
+  the encoding right) and writes a plain copy (UTF-8, LF, no BOM) whose record ``k`` is line ``k + 2``. Only the
+  lines that hold a quote character are looked at one by one (:func:`quote_state`). At anything unusual it gives
+  up and leaves the file to:
+- :func:`line_pass`: line by line in Python; every record of its copy carries its file number and its physical
+  line in the original (header = line 1), also after quoted values with line breaks and skipped blank lines. It
+  finds the exact line of every problem, so the verdict names it.
+
+Both split records by the quote rules of DuckDB's own reader, so all three agree on where a record ends;
+:func:`wijkbeeld.ingest.readers.read_batch` checks per file that they did.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 import time
 from pathlib import Path
 
@@ -95,6 +108,158 @@ def quote_state(text: str, in_quote: bool, delimiter: str, quote: str) -> tuple[
 
 
 def prepare_csv(path: Path, contract: Contract, staged: Path, index: int, limits: FileLimits) -> Prepared:
+    """The reading pass of one CSV file: :func:`bulk_pass`, or :func:`line_pass` where the bulk pass gives up."""
+    prep = bulk_pass(path, contract, staged, index, limits)
+    return prep if prep is not None else line_pass(path, contract, staged, index, limits)
+
+
+BLOCK_BYTES = 1 << 20  # the bulk pass holds one block of this size at a time, plus one partial line
+BOM = b"\xef\xbb\xbf"
+# A line without a printable ASCII character: blank or whitespace-only (as str.strip() sees it, in any encoding).
+# The line pass drops such a line, DuckDB's reader would reject it: the bulk pass leaves such files to the line
+# pass. Matched after a line break; the first line of a block separately.
+_BLANKISH = rb"[\t\x0b\x0c\x1c-\x1f \x80-\xff]*\n"
+_BLANK_LINE = re.compile(rb"\n" + _BLANKISH)
+_BLANK_START = re.compile(_BLANKISH)
+# Whitespace other than a space that a cell of the (UTF-8, LF) copy can hold: tab, VT, FF, no-break space, BOM.
+# A file without any lets the typing SQL skip looking for it (wijkbeeld.ingest.sql.clean).
+_ODD_SPACE = re.compile(b"[\t\x0b\x0c]|\xc2\xa0|\xef\xbb\xbf")
+
+
+def bulk_pass(path: Path, contract: Contract, staged: Path, index: int, limits: FileLimits) -> Prepared | None:
+    """Hash the file and write a plain UTF-8 copy (LF line ends, no BOM) with C-speed work on large blocks.
+
+    Returns None as soon as the file is not plainly one record per line in its contract encoding: a magic number
+    (a workbook, UTF-16), a NUL byte, an invalid byte, a CP1252 file that is really UTF-8, a line longer than
+    ``limits.max_line_bytes``, a carriage return that does not end a line, a blank or whitespace-only line, a
+    quoted value that does not close on its own line, or a pass slower than ``limits.max_file_seconds``. The
+    line pass then reads the file and names the problem and its line.
+
+    Memory is one block and one partial line: a file without line breaks is given up after its first block.
+    """
+    spec = contract.file
+    if not (spec.quote.isascii() and spec.delimiter.isascii()):
+        return None
+    cp1252 = spec.encoding == "cp1252"
+    encoding = "cp1252" if cp1252 else "utf-8"
+    quote = spec.quote.encode("ascii")
+    st = path.stat()
+    prep = Prepared(path=path, sha256="", staged=staged, stat=(st.st_size, st.st_mtime), index=index, layout="plain")
+    deadline = time.monotonic() + limits.max_file_seconds
+    sha = hashlib.sha256()
+    carry = b""  # the partial last line of the previous block
+    lines = 0
+    header_line: str | None = None
+    non_ascii = odd = False
+    utf8_valid = True  # a CP1252 file that is valid UTF-8 throughout (and not ASCII) is refused by the line pass
+    with open_file(path) as src, staged.open("wb") as dst:
+        at_start = first_block = True
+        while True:
+            block = src.read(BLOCK_BYTES)
+            sha.update(block)
+            if first_block:
+                first_block = False
+                if not block or magic_problem(block[:4], contract):
+                    return None
+                if block.startswith(BOM):
+                    block = block[3:]
+                    if spec.encoding == "utf-8":
+                        prep.notes.append("UTF-8 byte order mark at the start was ignored")
+            buf = carry + block if carry else block
+            if not block:  # the end: a last line without a line break is a line
+                if not buf:
+                    break
+                buf += b"\n"
+            cut = buf.rfind(b"\n") + 1
+            done, carry = (buf, b"") if cut == len(buf) else (buf[:cut], buf[cut:])
+            if len(carry) > limits.max_line_bytes or not _lines_within(done, limits.max_line_bytes):
+                return None
+            if done:
+                plain = _plain_lines(done, encoding, spec.delimiter, spec.quote, quote)
+                if plain is None:
+                    return None
+                if at_start:
+                    header_line = plain[: plain.index(b"\n")].decode("utf-8")
+                    at_start = False
+                if not done.isascii():
+                    non_ascii = True
+                    if cp1252 and utf8_valid:
+                        try:
+                            done.decode("utf-8")
+                        except UnicodeDecodeError:
+                            utf8_valid = False
+                lines += plain.count(b"\n")
+                odd = odd or _ODD_SPACE.search(plain) is not None
+                dst.write(plain)
+            if time.monotonic() > deadline:
+                return None
+            if not block:
+                break
+    if header_line is None or (cp1252 and non_ascii and utf8_valid):
+        return None
+    prep.sha256 = sha.hexdigest()
+    prep.records = lines - 1
+    prep.odd_spaces = odd
+    prep.problem = structure_problem(prep, header_line, contract, limits)
+    return prep
+
+
+def _lines_within(done: bytes, max_bytes: int) -> bool:
+    """Whether every line of ``done`` (complete lines) is at most ``max_bytes`` long without its LF, as the line
+    pass counts: jumps from a line break to the farthest one within reach, one call per ``max_bytes`` of text."""
+    pos, end = -1, len(done) - 1
+    while pos < end:
+        nxt = done.rfind(b"\n", pos + 1, pos + 2 + max_bytes)
+        if nxt < 0:
+            return False
+        pos = nxt
+    return True
+
+
+def _plain_lines(done: bytes, encoding: str, delimiter: str, quote: str, quote_byte: bytes) -> bytes | None:
+    """Complete lines of a block as they go into the copy (UTF-8, CRLF as LF), or None when they are not plainly
+    one record per line (see :func:`bulk_pass`)."""
+    if b"\x00" in done:
+        return None
+    if b"\r" in done:
+        if done.count(b"\r") != done.count(b"\r\n"):
+            return None  # a carriage return inside a line
+        done = done.replace(b"\r\n", b"\n")
+    if _BLANK_START.match(done) or _BLANK_LINE.search(done):
+        return None
+    ascii_only = done.isascii()
+    try:
+        text = "" if ascii_only else done.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    if quote_byte in done and quote_byte in _quoted_values(delimiter, quote).sub(b"", b"\n" + done):
+        pos = 0  # a quote outside a plainly quoted value: the lines with a quote, one by one
+    else:
+        pos = len(done)  # every quote is in a value quoted as a whole: one record per line
+    while (q := done.find(quote_byte, pos)) >= 0:
+        start = done.rfind(b"\n", 0, q) + 1
+        end = done.index(b"\n", q)
+        in_quote, bare_cr = quote_state(done[start:end].decode(encoding), False, delimiter, quote)
+        if in_quote or bare_cr:
+            return None
+        pos = end + 1
+    if ascii_only or encoding == "utf-8":
+        return done
+    return text.encode("utf-8")
+
+
+@functools.cache
+def _quoted_values(delimiter: str, quote: str) -> re.Pattern[bytes]:
+    """A value quoted as a whole on one line: a quote right after a delimiter or line break (the copy starts
+    with one), quotes inside doubled, closed right before a delimiter or line break. Removing these from a block
+    leaves no quote exactly when every quote of the block is in such a value (then :func:`quote_state` has
+    nothing to say); the pattern starts with the quote, so the search skips along at C speed."""
+    d, q = re.escape(delimiter.encode("ascii")), re.escape(quote.encode("ascii"))
+    inside = b"[^" + q + b"\n]*(?:" + q + q + b"[^" + q + b"\n]*)*"  # unrolled: the character runs go at C speed
+    return re.compile(q + b"(?<=[" + d + b"\n]" + q + b")" + inside + q + b"(?=[" + d + b"\n])")
+
+
+def line_pass(path: Path, contract: Contract, staged: Path, index: int, limits: FileLimits) -> Prepared:
     """Hash the file and write a normalised UTF-8 copy: blank lines dropped, record lines prefixed.
 
     Each record line gets its physical line number as an extra first field, so every row DuckDB reads
