@@ -32,7 +32,7 @@ from wijkbeeld.warehouse import Warehouse
 
 LOG = logging.getLogger("wijkbeeld.ingest")
 
-BATCH_FILES = 100  # files validated and committed together (each keeps its own verdict)
+BATCH_FILES = 1000  # files validated and committed together (each keeps its own verdict)
 BATCH_RECORDS = 1_000_000  # ... up to about this many records
 
 Log = logging.Logger | logging.LoggerAdapter[Any]
@@ -116,7 +116,7 @@ def _ingest_files(
         ).fetchall()
     )
     batch = _Batch()
-    known: checks.KnownCodes = {}
+    codes: checks.KnownCodes = {}  # the reference codes file names are checked against, read once
     refusals = landing.Refusals(con, s, contract, report, log)
     with tempfile.TemporaryDirectory(prefix="wijkbeeld-ingest-") as tmp:
         try:
@@ -141,7 +141,7 @@ def _ingest_files(
                     log.info("%s: already ingested (levering %s); landing copy archived", path.name, known)
                     continue
                 seen.add(prep.sha256)
-                out = checks.precheck(con, contract, prep, refs, today, known)
+                out = checks.precheck(con, contract, prep, refs, today, codes)
                 if out.problem:
                     refusals.refuse(prep, out.problem)
                     continue

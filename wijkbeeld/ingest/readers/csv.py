@@ -3,7 +3,7 @@
 One of two passes runs per file:
 
 - :func:`bulk_pass` (almost every file): large blocks and only C-speed work on them (hashing, ``bytes.decode``
-  and ``encode``, ``count``/``find``, two regular expressions). It proves that every record is exactly one line
+  and ``encode``, ``count``/``find``, regular expressions). It proves that every record is exactly one line
   (no blank line, no quoted value over several lines, no carriage return inside a line, no line over the limit,
   the encoding right) and writes a plain copy (UTF-8, LF, no BOM) whose record ``k`` is line ``k + 2``. Only the
   lines that hold a quote character are looked at one by one (:func:`quote_state`). At anything unusual it gives
@@ -123,7 +123,8 @@ _BLANK_LINE = re.compile(rb"\n" + _BLANKISH)
 _BLANK_START = re.compile(_BLANKISH)
 # Whitespace other than a space that a cell of the (UTF-8, LF) copy can hold: tab, VT, FF, no-break space, BOM.
 # A file without any lets the typing SQL skip looking for it (wijkbeeld.ingest.sql.clean).
-_ODD_SPACE = re.compile(b"[\t\x0b\x0c]|\xc2\xa0|\xef\xbb\xbf")
+# (Five substring searches at memchr speed: one regular expression with these alternatives ran at ~90 MB/s.)
+_ODD_SPACES = (b"\t", b"\x0b", b"\x0c", b"\xc2\xa0", b"\xef\xbb\xbf")
 
 
 def bulk_pass(path: Path, contract: Contract, staged: Path, index: int, limits: FileLimits) -> Prepared | None:
@@ -189,7 +190,7 @@ def bulk_pass(path: Path, contract: Contract, staged: Path, index: int, limits: 
                         except UnicodeDecodeError:
                             utf8_valid = False
                 lines += plain.count(b"\n")
-                odd = odd or _ODD_SPACE.search(plain) is not None
+                odd = odd or any(space in plain for space in _ODD_SPACES)
                 dst.write(plain)
             if time.monotonic() > deadline:
                 return None
