@@ -73,6 +73,8 @@ def _stage_table(run: dict, title: str) -> list[str]:
         ("dbt", "dbt build (rows = raw rows in the warehouse)", raw_rows),
         ("quality_gate", "quality gate (rows = mart rows)", mart_rows),
         ("publish", "publish (rows = mart rows)", mart_rows),
+        ("report", "wijkprofiel report", None),
+        ("dbt_docs", "dbt docs site", None),
         ("other", "other steps", None),
     ):
         if kind not in kinds:

@@ -127,6 +127,10 @@ def _step_kind(step_key: str) -> str:
         return "publish"
     if step_key == "wijkbeeld_dbt":
         return "dbt"
+    if step_key == "wijkprofiel_rapport":
+        return "report"
+    if step_key == "dbt_docs":
+        return "dbt_docs"
     return "other"
 
 
