@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import time
 import zipfile
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from defusedxml.ElementTree import fromstring as safe_xml
 
 from wijkbeeld.ingest.contracts import Contract
 from wijkbeeld.ingest.readers.common import hash_file, limit_problem, open_file
 from wijkbeeld.ingest.readers.header import structure_problem
 from wijkbeeld.ingest.results import FileProblem, Prepared
 from wijkbeeld.settings import FileLimits
+
+LOG = logging.getLogger("wijkbeeld.ingest")
 
 
 def magic_problem(path: Path, head: bytes, contract: Contract) -> FileProblem | None:
@@ -70,15 +76,61 @@ EXCEL_MAX_ROWS = 1_048_576
 # Opening tags of rows, cells and shared strings in any prefix (``<row r="3" ...>``, ``<x:c ...>``, ``<si>``).
 _XLSX_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si)(?=[\s/>])([^>]*)>")
 _XLSX_ROW_NUMBER = re.compile(rb'\sr\s*=\s*["\'](\d+)["\']')
+# The column letters of a cell's reference (``<c r="AB12" ...>``); a cell without one is "odd" (see Shape).
+_XLSX_CELL_COLUMN = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c(?=[\s/>])[^>]*?\sr\s*=\s*["\']([A-Za-z]{1,3})\d+["\']')
+# What the Arrow reader (calamine) would read differently from openpyxl, so the workbook goes to openpyxl:
+# error cells, ISO date cells, booleans, entity declarations (defusedxml words the verdict), phonetic runs,
+# escaped characters (_x000D_) and carriage returns other than after the XML declaration (openpyxl's parser
+# normalises line ends, calamine does not), the 1904 date system.
+_XLSX_ODD = re.compile(
+    rb'\st\s*=\s*["\'](?:e|d|b)["\']|<!(?:DOCTYPE|ENTITY)|<(?:[A-Za-z_][\w.-]*:)?rPh[\s/>]|_x[0-9A-Fa-f]{4}_|(?<!\?>)\r'
+    rb'|date1904\s*=\s*["\'](?:1|true)["\']',
+    re.IGNORECASE,
+)
+# Texts fastexcel takes for empty when it guesses a column's type: harmless unless a column holds only such texts.
+_XLSX_NULL_TEXT = re.compile(
+    rb">(?:#N/A N/A|#N/A|#NA|-1\.#IND|-1\.#QNAN|-NaN|-nan|1\.#IND|1\.#QNAN|&lt;NA&gt;|N/A|NA|NULL|NaN|None|n/a|nan"
+    rb"|null)</"
+)
+_XLSX_UNIQUE_COUNT = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?sst\s[^>]*?uniqueCount\s*=\s*["\'](\d+)["\']')
 
 
-def package_problem(path: Path, contract: Contract, limits: FileLimits) -> FileProblem | None:
+@dataclass
+class Shape:
+    """What the byte scan saw of a workbook, to choose its reader (all parts together: the largest row number,
+    the rightmost cell, anything the Arrow reader would read differently from openpyxl)."""
+
+    last_row: int = 0
+    max_column: int = 0
+    odd: list[str] = field(default_factory=list)  # why the workbook goes to openpyxl
+    null_texts: bool = False  # a text fastexcel would take for empty (#N/A, NULL, ...) occurs
+
+    def arrow_ready(self, limits: FileLimits) -> bool:
+        """The Arrow reader may read it: nothing odd, and the sheet's full rectangle (calamine holds every cell
+        of it, empty or not) within the cells openpyxl may read; openpyxl's own limits then never bite."""
+        if self.max_column > limits.max_columns:
+            self.odd.append("a cell beyond the column limit")
+        elif self.last_row * (self.max_column + 1) > limits.max_cells:
+            self.odd.append("the sheet's rectangle is larger than the cell limit")
+        return not self.odd
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+def package_problem(
+    path: Path, contract: Contract, limits: FileLimits, shape: Shape | None = None
+) -> FileProblem | None:
     """Bound what openpyxl will do before it opens the workbook: its unpacked size, the cells and rows really
     present, and the shared strings (openpyxl loads all of them into memory at once).
 
     One streaming pass over the XML parts (bounded by their declared sizes, which zipfile enforces). Rows must
     come in increasing order, as Excel writes them: openpyxl silently drops a row numbered lower than the one
-    before, and pads gaps with empty rows.
+    before, and pads gaps with empty rows. ``shape`` (when given) learns what chooses the reader.
     """
     with open_file(path) as raw, zipfile.ZipFile(raw) as package:
         parts = package.infolist()
@@ -97,14 +149,20 @@ def package_problem(path: Path, contract: Contract, limits: FileLimits) -> FileP
             if not part.filename.lower().endswith(".xml"):
                 continue
             with package.open(part) as src:
-                problem = scan_part(src, part.filename, contract, limits, counts, deadline)
+                problem = scan_part(src, part.filename, contract, limits, counts, deadline, shape)
             if problem:
                 return problem
     return None
 
 
 def scan_part(
-    src: Any, name: str, contract: Contract, limits: FileLimits, counts: dict[bytes, int], deadline: float
+    src: Any,
+    name: str,
+    contract: Contract,
+    limits: FileLimits,
+    counts: dict[bytes, int],
+    deadline: float,
+    shape: Shape | None = None,
 ) -> FileProblem | None:
     """Count the cells, rows and shared strings of one XML part of a workbook (see :func:`package_problem`)."""
     row = row_cells = 0
@@ -114,6 +172,9 @@ def scan_part(
         buf = carry + block
         cut = len(buf) if not block else buf.rfind(b"<", max(0, len(buf) - 4096))
         cut = len(buf) if cut < 0 else cut  # process up to the last tag start; a tag never spans the cut
+        if shape is not None:
+            cells_before = counts[b"c"]
+            _shape_block(shape, buf, cut, limits)
         for m in _XLSX_TAG.finditer(buf, 0, cut):
             tag = m.group(1)
             if tag == b"row":
@@ -148,11 +209,29 @@ def scan_part(
                     "WIJKBEELD_MAX_SHARED_STRINGS",
                     "deliver the data in smaller workbooks",
                 )
+        if shape is not None:
+            shape.last_row = max(shape.last_row, row)
+            referenced = _XLSX_CELL_COLUMN.findall(buf, 0, cut)
+            if len(referenced) != counts[b"c"] - cells_before:
+                shape.odd.append(f"cells without a reference in {name}")
+            for letters in set(referenced):
+                shape.max_column = max(shape.max_column, _column_number(letters))
         if not block:
             return None
         if time.monotonic() > deadline:
             return slow_problem(contract, limits, f"checking {name}")
         carry = buf[cut:]
+
+
+def _shape_block(shape: Shape, buf: bytes, cut: int, limits: FileLimits) -> None:
+    """What one block of an XML part tells about the reader to use (C-speed searches, no loop over cells)."""
+    odd = _XLSX_ODD.search(buf, 0, cut)
+    if odd:
+        shape.odd.append(f"{odd.group(0)[:20]!r}")
+    shape.null_texts = shape.null_texts or _XLSX_NULL_TEXT.search(buf, 0, cut) is not None
+    unique = _XLSX_UNIQUE_COUNT.search(buf, 0, cut)
+    if unique and int(unique.group(1)) > limits.max_shared_strings:  # calamine reserves room for that many
+        shape.odd.append("a shared-strings count beyond the limit")
 
 
 def cells_problem(contract: Contract, limits: FileLimits, row: int) -> FileProblem:
@@ -196,19 +275,14 @@ def xlsx_cell(value: object, decimal: str) -> str:
 
 
 def prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int, limits: FileLimits) -> Prepared:
-    """Hash the workbook and write its sheet as a normalised CSV copy (the CSV reader's shape).
+    """Hash the workbook and read the records of its sheet, each with its Excel row number.
 
     The header is the first row holding the contract's ``header_contains`` column (title lines above it are
-    skipped); each record carries its Excel row number. openpyxl reads in read-only streaming mode, with its
-    XML parsed by defusedxml, after :func:`package_problem` bounded the work. The sheet's own
-    ``<dimension>`` claim is ignored (openpyxl would pad every row to it); rows are only as wide as their last
-    cell, and the cells read, gaps included, are capped by ``limits.max_cells``.
+    skipped). :func:`package_problem` bounds the work from the bytes before any reader opens the workbook, and
+    learns its :class:`Shape`. A workbook the Arrow reader reads exactly as openpyxl would goes through
+    :func:`arrow_pass` (fastexcel, ``layout`` "arrow"); any other workbook, and any the Arrow pass declines or
+    fails on, through :func:`openpyxl_pass` (a numbered CSV copy), which also words every refusal.
     """
-    from openpyxl import load_workbook  # heavy: imported when a workbook arrives
-    from openpyxl.xml import DEFUSEDXML
-
-    if not DEFUSEDXML:  # an installation problem (OPENPYXL_DEFUSEDXML=False?), not the partner's
-        raise RuntimeError("openpyxl must parse workbooks with defusedxml: install it and unset OPENPYXL_DEFUSEDXML")
     spec = contract.file
     st = path.stat()
     prep = Prepared(path=path, sha256=hash_file(path), staged=staged, stat=(st.st_size, st.st_mtime), index=index)
@@ -217,14 +291,44 @@ def prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int, limit
     prep.problem = magic_problem(path, head, contract)
     if prep.problem:
         return prep
+    deadline = time.monotonic() + limits.max_file_seconds
+    shape = Shape()
+    try:
+        prep.problem = package_problem(path, contract, limits, shape)
+    except Exception as exc:  # a damaged package (BadZipFile, a part cut off, ...)
+        prep.problem = damaged_workbook(contract, exc)
+        return prep
+    if prep.problem:
+        return prep
+    if spec.sheet and shape.arrow_ready(limits):
+        try:
+            why = arrow_pass(prep, contract, limits, deadline)
+        except Exception as exc:  # whatever fastexcel refuses, openpyxl reads (and words the verdict)
+            why = f"the Arrow reader failed ({type(exc).__name__})"
+        if why is None:
+            return prep
+        shape.odd.append(why)
+        prep.header, prep.records, prep.table, prep.problem, prep.layout = [], 0, None, None, "numbered"
+    LOG.debug("%s: read with openpyxl: %s", path.name, "; ".join(shape.odd) or "no sheet name")
+    return openpyxl_pass(prep, contract, limits, deadline)
+
+
+def openpyxl_pass(prep: Prepared, contract: Contract, limits: FileLimits, deadline: float) -> Prepared:
+    """The sheet as a numbered CSV copy (the CSV reader's shape), read by openpyxl in read-only streaming mode
+    with its XML parsed by defusedxml. The sheet's own ``<dimension>`` claim is ignored (openpyxl would pad every
+    row to it); rows are only as wide as their last cell, and the cells read, gaps included, are capped by
+    ``limits.max_cells``."""
+    from openpyxl import load_workbook  # heavy: imported when a workbook arrives
+    from openpyxl.xml import DEFUSEDXML
+
+    if not DEFUSEDXML:  # an installation problem (OPENPYXL_DEFUSEDXML=False?), not the partner's
+        raise RuntimeError("openpyxl must parse workbooks with defusedxml: install it and unset OPENPYXL_DEFUSEDXML")
+    spec = contract.file
+    path, staged, index = prep.path, prep.staged, prep.index
     wanted = (spec.header_contains or "").strip().lower()
     header_line: str | None = None
-    deadline = time.monotonic() + limits.max_file_seconds
     source = None
     try:
-        prep.problem = package_problem(path, contract, limits)
-        if prep.problem:
-            return prep
         source = open_file(path)
         wb = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types on damaged workbooks (BadZipFile, KeyError, ...)
@@ -300,6 +404,267 @@ def prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int, limit
         return prep
     prep.problem = structure_problem(prep, header_line, contract, limits)
     return prep
+
+
+# ---------------------------------------------------------------- the Arrow pass (fastexcel)
+
+# Rows of the sheet read to find the header row (title lines above it); a header further down goes to openpyxl.
+HEADER_PROBE_ROWS = 200
+# Every character Python's str.isspace() takes for whitespace (what the openpyxl pass strips), for Arrow's RE2.
+_PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# A header cell whose text fastexcel may have made from a number, a date or a boolean (not a name).
+_NOT_A_NAME = re.compile(r"-?\d+(\.\d+)?|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?|true|false")
+_EXACT_INTEGERS = 2.0**53  # floats beyond: openpyxl may have read an exact int where calamine has a float
+
+
+def arrow_pass(prep: Prepared, contract: Contract, limits: FileLimits, deadline: float) -> str | None:
+    """Read the sheet with fastexcel into ``prep.table`` (``__regel`` and ``c0..cn`` as text, the cells as
+    :func:`xlsx_cell` words them) and check its header; None when done, else why openpyxl must read it.
+
+    Two loads: the first rows as text to find the header row, then the data rows below it with one type per
+    column guessed from all of them (``dtype_coercion="strict"``: a column that mixes numbers and text is not
+    coerced, the workbook goes to openpyxl). A cell fastexcel would turn into null (an error, a text in a number
+    column) makes it go to openpyxl too (``to_arrow_with_errors``).
+    """
+    import fastexcel  # heavy: imported when a workbook arrives
+    import pyarrow as pa
+
+    spec = contract.file
+    with open_file(prep.path) as src:
+        data = src.read()
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        why = date_formats_differ(package)
+    if why:
+        return why
+    reader = fastexcel.read_excel(data)
+    name = next((n for n in reader.sheet_names if n.strip().lower() == (spec.sheet or "").lower()), None)
+    if name is None:
+        return "sheet not found"
+    wanted = (spec.header_contains or "").strip().lower()
+    probe = reader.load_sheet(
+        name, header_row=None, skip_rows=0, n_rows=HEADER_PROBE_ROWS, dtypes="string", eager=False
+    )
+    top = _by_absolute_column(probe.selected_columns, probe.to_arrow())
+    header_row = next(
+        (r for r in range(probe.height) if any(_cell(top, r, j).strip().lower() == wanted for j in top)), None
+    )
+    if header_row is None:
+        return "no header row in the first rows"
+    header = [_cell(top, header_row, j) for j in range(max(top) + 1)]
+    if any(_NOT_A_NAME.fullmatch(c) for c in header):
+        return "a header cell that is not a text"
+    width = max(i for i, c in enumerate(header) if c.strip()) + 1
+    header = header[:width]
+    rest = reader.load_sheet(
+        name,
+        header_row=None,
+        skip_rows=header_row + 1,
+        schema_sample_rows=None,
+        dtype_coercion="strict",
+        use_columns=lambda c: c.absolute_index < width,
+    )
+    batch, errors = rest.to_arrow_with_errors()
+    if errors is not None and errors.errors:
+        return "cells fastexcel cannot read as their column's type"
+    kinds = {c.absolute_index: c.dtype for c in rest.selected_columns}
+    if "null" in kinds.values() and _has_null_texts(data):
+        return "a column of texts fastexcel takes for empty"
+    columns = _by_absolute_column(rest.selected_columns, batch)
+    n = batch.num_rows
+    cells: list[Any] = []
+    for j in range(width):
+        text = _text_column(columns[j], kinds[j], spec.decimal) if j in columns else None
+        if isinstance(text, str):
+            return text
+        cells.append(text if text is not None else pa.array([""] * n, pa.string()))
+    table = pa.table({"__regel": pa.array(range(header_row + 2, header_row + 2 + n), pa.int64())})
+    for j, column in enumerate(cells):
+        table = table.append_column(f"c{j}", column)
+    table = table.filter(_not_blank(cells, n))
+    if time.monotonic() > deadline:
+        prep.problem = slow_problem(contract, limits, "reading the sheet")
+        return None
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=spec.delimiter, quotechar=spec.quote, lineterminator="").writerow(header)
+    prep.layout, prep.table, prep.records = "arrow", table, table.num_rows
+    prep.problem = structure_problem(prep, buf.getvalue(), contract, limits)
+    return None
+
+
+def _by_absolute_column(columns: list[Any], batch: Any) -> dict[int, Any]:
+    """The arrays of a fastexcel batch by their column in the sheet (0 = A; fastexcel starts at the first used)."""
+    return {c.absolute_index: batch.column(i) for i, c in enumerate(columns)}
+
+
+def _cell(columns: dict[int, Any], row: int, col: int) -> str:
+    value = columns[col][row].as_py() if col in columns else None
+    return "" if value is None else value
+
+
+def _has_null_texts(data: bytes) -> bool:
+    """Whether an XML part of the workbook holds a text fastexcel takes for empty (``NULL``, ``#N/A``, ...)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        for part in package.infolist():
+            if part.filename.lower().endswith(".xml") and _XLSX_NULL_TEXT.search(package.read(part)):
+                return True
+    return False
+
+
+def _text_column(column: Any, kind: str, decimal: str) -> Any:
+    """One column as :func:`xlsx_cell` words its cells ("" for empty); a str says why it cannot be."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if kind == "string":
+        return pc.fill_null(column, "")
+    if kind == "null":
+        return pa.array([""] * len(column), pa.string())
+    if kind == "int":
+        return pc.fill_null(pc.cast(column, pa.string()), "")
+    if kind == "float":
+        return _float_text(column, decimal)
+    if kind == "datetime":
+        return _datetime_text(column)
+    return f"a column of type {kind}"
+
+
+def _float_text(column: Any, decimal: str) -> Any:
+    """Floats as :func:`xlsx_cell` words them: whole numbers without ``.0``, others with every digit of their
+    shortest repr (Arrow's cast gives the same digits; the rare ones it writes with an exponent are written out
+    by Decimal), with the contract's decimal separator."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    finite = pc.is_finite(column)
+    if not pc.all(pc.or_kleene(finite, pc.is_null(column))).as_py():
+        return "a number that is not finite"
+    if pc.any(pc.greater_equal(pc.abs(column), _EXACT_INTEGERS)).as_py():
+        return "a number beyond 2**53"
+    whole = pc.equal(pc.floor(column), column)
+    as_int = pc.cast(pc.if_else(whole, column, 0.0), pa.int64())
+    text = pc.if_else(whole, pc.cast(as_int, pa.string()), pc.cast(column, pa.string()))
+    exponent = pc.match_substring(text, "e")
+    if pc.any(exponent).as_py():
+        fixed = [
+            format(Decimal(s), "f") if e else s for s, e in zip(text.to_pylist(), exponent.to_pylist(), strict=True)
+        ]
+        text = pa.array(fixed, pa.string())
+    if decimal != ".":
+        text = pc.if_else(whole, text, pc.replace_substring(text, ".", decimal))
+    return pc.fill_null(text, "")
+
+
+def _datetime_text(column: Any) -> Any:
+    """Dates and times as :func:`xlsx_cell` words openpyxl's values: an ISO date, with the time when it is not
+    midnight; a time of day (a serial below 1, which calamine puts on 1899-12-31) as ``HH:MM:SS``. Formatted per
+    distinct value (few: dates repeat)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    encoded = pc.dictionary_encode(column)
+    words = []
+    for value in encoded.dictionary.to_pylist():
+        if value.date() == date(1899, 12, 31):
+            words.append(str(value.time()))
+        elif value < datetime(1900, 1, 1):  # openpyxl and calamine count days before 1900 differently
+            return "a date before 1900"
+        else:
+            words.append(xlsx_cell(value, "."))
+    return pc.fill_null(pc.take(pa.array(words, pa.string()), encoded.indices), "")
+
+
+def _not_blank(cells: list[Any], n: int) -> Any:
+    """Rows with a cell that is not only whitespace (``str.strip``'s whitespace), as the openpyxl pass keeps."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    keep = pa.array([False] * n, pa.bool_())
+    pattern = "[^" + "".join(f"\\x{{{ord(c):x}}}" for c in _PY_WHITESPACE) + "]"
+    for column in cells:
+        keep = pc.or_(keep, pc.match_substring_regex(column, pattern))
+    return keep
+
+
+def date_formats_differ(package: zipfile.ZipFile) -> str | None:
+    """Why calamine and openpyxl may disagree on which number cells are dates (styles.xml), or None.
+
+    Each cell style's number format is classed as openpyxl does (``is_date_format``) and as calamine does
+    (:func:`calamine_format`); a duration format, or any style on which they differ, sends the workbook to
+    openpyxl."""
+    from openpyxl.styles.numbers import builtin_format_code, is_date_format, is_timedelta_format
+
+    try:
+        xml = package.read("xl/styles.xml")
+    except KeyError:
+        return None  # no styles: no dates for either
+    root = safe_xml(xml)
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    formats = root.find(f"{ns}numFmts")
+    found = [] if formats is None else formats.iter(f"{ns}numFmt")
+    custom = {f.get("numFmtId"): f.get("formatCode") for f in found}
+    if any(i is None or not i.isdigit() or i != str(int(i)) or code is None for i, code in custom.items()):
+        return "a custom number format without a plain id or code"
+    xfs = root.find(f"{ns}cellXfs")
+    for xf in [] if xfs is None else xfs.iter(f"{ns}xf"):
+        fmt_id = xf.get("numFmtId")
+        if fmt_id is None:
+            continue
+        if not fmt_id.isdigit() or fmt_id != str(int(fmt_id)):
+            return f"a number format id {fmt_id!r}"
+        code = custom[fmt_id] if fmt_id in custom else builtin_format_code(int(fmt_id))
+        theirs = calamine_format(custom[fmt_id]) if fmt_id in custom else calamine_builtin_format(int(fmt_id))
+        if is_timedelta_format(code) or theirs == "timedelta":
+            return "a duration format"
+        if is_date_format(code) != (theirs == "datetime"):
+            return f"the number format {code!r}"
+    return None
+
+
+def calamine_builtin_format(fmt_id: int) -> str:
+    """calamine's class of a built-in number format (formats.rs ``builtin_format_by_code``)."""
+    if 14 <= fmt_id <= 22 or fmt_id in (45, 47):
+        return "datetime"
+    return "timedelta" if fmt_id == 46 else "other"
+
+
+def calamine_format(code: str | None) -> str:
+    """calamine's class of a custom number format (formats.rs ``detect_custom_number_format``, 0.36)."""
+    escaped = is_quote = ap = hms = False
+    brackets = 0
+    prev = " "
+    for s in code or "":
+        if escaped:
+            escaped = False
+        elif s in "_\\*":
+            escaped = True
+        elif is_quote:
+            if s == '"':
+                is_quote = False
+        elif s == '"':
+            is_quote = True
+        elif s == ";":
+            return "other"
+        elif s == "[":
+            brackets = min(brackets + 1, 255)
+        elif s == "]" and brackets == 1 and hms:
+            return "timedelta"
+        elif s == "]":
+            brackets = max(brackets - 1, 0)
+        elif s in "aA" and not ap and brackets == 0:
+            ap = True
+        elif brackets == 0 and ((ap and s in "pm/PM") or (not ap and s in "dmhysDMHYS")):
+            return "datetime"
+        elif hms and s.lower() == prev.lower():
+            pass
+        else:
+            hms = prev == "[" and s in "mhsMHS"
+        prev = s
+    return "other"
 
 
 def damaged_workbook(contract: Contract, exc: BaseException) -> FileProblem:
