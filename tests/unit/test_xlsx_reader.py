@@ -175,16 +175,25 @@ def test_a_wrong_sheet_is_worded_by_openpyxl(tmp_path: Path) -> None:
 
 def test_a_rectangle_beyond_the_cell_limit_goes_to_openpyxl(tmp_path: Path) -> None:
     """calamine holds every cell of the rectangle from A1 to the last row and column: never more than openpyxl
-    may read (limits.max_cells), whatever the cells really present."""
+    may read (limits.max_cells), whatever the cells really present. Up to column Z the scan bounds the width by
+    26 (+1 per row, as openpyxl counts)."""
     rows = [HEADER, *[["4901AA", n, 1, 1, 1] for n in range(30)]]
     path = write(tmp_path / "book.xlsx", rows)
-    limits = FileLimits(max_cells=31 * 6)  # 31 rows of up to 5 cells (+1 each, as openpyxl counts): just fits
 
-    assert xlsx.prepare_xlsx(path, CORPORATIE, tmp_path / "a.csv", 0, limits).layout == "arrow"
-    limits = FileLimits(max_cells=31 * 6 - 1)
+    assert xlsx.prepare_xlsx(path, CORPORATIE, tmp_path / "a.csv", 0, FileLimits(max_cells=31 * 27)).layout == "arrow"
+    limits = FileLimits(max_cells=31 * 27 - 1)
     shape = xlsx.Shape()
     assert xlsx.package_problem(path, CORPORATIE, limits, shape) is None
     assert not shape.arrow_ready(limits) and shape.odd == ["the sheet's rectangle is larger than the cell limit"]
+    assert xlsx.prepare_xlsx(path, CORPORATIE, tmp_path / "b.csv", 0, limits).records == 30  # openpyxl read it
+
+
+def test_a_wide_sheet_is_bounded_by_its_rightmost_cell(tmp_path: Path) -> None:
+    path = write(tmp_path / "book.xlsx", [[*HEADER, *[None] * 700, "x"], ["4901AA", 1, 1, 1, 1]])
+    shape = xlsx.Shape()
+
+    assert xlsx.package_problem(path, CORPORATIE, FileLimits(), shape) is None
+    assert shape.max_column == 706 and shape.last_row == 2 and shape.odd == []
 
 
 def test_calamine_and_openpyxl_class_number_formats_alike() -> None:

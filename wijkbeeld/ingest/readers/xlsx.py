@@ -76,23 +76,26 @@ EXCEL_MAX_ROWS = 1_048_576
 # Opening tags of rows, cells and shared strings in any prefix (``<row r="3" ...>``, ``<x:c ...>``, ``<si>``).
 _XLSX_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|si)(?=[\s/>])([^>]*)>")
 _XLSX_ROW_NUMBER = re.compile(rb'\sr\s*=\s*["\'](\d+)["\']')
-# The column letters of a cell's reference (``<c r="AB12" ...>``); a cell without one is "odd" (see Shape).
-_XLSX_CELL_COLUMN = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c(?=[\s/>])[^>]*?\sr\s*=\s*["\']([A-Za-z]{1,3})\d+["\']')
+# Cells as Excel and openpyxl write them, ``<c r="AB12" ...>``: the Arrow reader needs to know the rightmost
+# one; a workbook with any other cell tag (no reference, a prefix, the reference not first) goes to openpyxl.
+_CELL_REF = b'<c r="'
+# Upper-case letters to A and digits 1-9 to 1: ``<c r="A1``, ``<c r="AA1``, ``<c r="AAA1`` count the cells with a
+# reference of one, two and three letters (literal byte counts, no regular expression per cell).
+_REF_CLASSES = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789", b"A" * 26 + b"1" * 9)
 # What the Arrow reader (calamine) would read differently from openpyxl, so the workbook goes to openpyxl:
-# error cells, ISO date cells, booleans, entity declarations (defusedxml words the verdict), phonetic runs,
-# escaped characters (_x000D_) and carriage returns other than after the XML declaration (openpyxl's parser
-# normalises line ends, calamine does not), the 1904 date system.
-_XLSX_ODD = re.compile(
-    rb'\st\s*=\s*["\'](?:e|d|b)["\']|<!(?:DOCTYPE|ENTITY)|<(?:[A-Za-z_][\w.-]*:)?rPh[\s/>]|_x[0-9A-Fa-f]{4}_|(?<!\?>)\r'
-    rb'|date1904\s*=\s*["\'](?:1|true)["\']',
-    re.IGNORECASE,
-)
+# error cells, ISO date cells and booleans (any attribute value "e", "d" or "b", found as '"e"' once quotes and
+# those letters are made one), entity declarations (defusedxml words the verdict) and any other "<!", phonetic
+# runs, escaped characters (_x000D_), carriage returns other than after the XML declaration (openpyxl's parser
+# normalises line ends, calamine does not), the 1904 date system. Byte searches at C speed, none a loop over
+# cells; a false alarm only costs the slower reader.
+_ONE_LETTER_VALUES = bytes.maketrans(b"'EDBedb", b'"eeeeee')
+_ODD_ESCAPE = re.compile(rb"_x[0-9A-Fa-f]{4}_")
+_UNIQUE_COUNT = re.compile(rb'uniqueCount\s*=\s*["\']?(\d*)')
 # Texts fastexcel takes for empty when it guesses a column's type: harmless unless a column holds only such texts.
 _XLSX_NULL_TEXT = re.compile(
     rb">(?:#N/A N/A|#N/A|#NA|-1\.#IND|-1\.#QNAN|-NaN|-nan|1\.#IND|1\.#QNAN|&lt;NA&gt;|N/A|NA|NULL|NaN|None|n/a|nan"
     rb"|null)</"
 )
-_XLSX_UNIQUE_COUNT = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?sst\s[^>]*?uniqueCount\s*=\s*["\'](\d+)["\']')
 
 
 @dataclass
@@ -101,9 +104,8 @@ class Shape:
     the rightmost cell, anything the Arrow reader would read differently from openpyxl)."""
 
     last_row: int = 0
-    max_column: int = 0
+    max_column: int = 0  # a bound of the rightmost cell's column (exact beyond Z)
     odd: list[str] = field(default_factory=list)  # why the workbook goes to openpyxl
-    null_texts: bool = False  # a text fastexcel would take for empty (#N/A, NULL, ...) occurs
 
     def arrow_ready(self, limits: FileLimits) -> bool:
         """The Arrow reader may read it: nothing odd, and the sheet's full rectangle (calamine holds every cell
@@ -174,7 +176,7 @@ def scan_part(
         cut = len(buf) if cut < 0 else cut  # process up to the last tag start; a tag never spans the cut
         if shape is not None:
             cells_before = counts[b"c"]
-            _shape_block(shape, buf, cut, limits)
+            refs = _shape_block(shape, name, buf, cut, limits)
         for m in _XLSX_TAG.finditer(buf, 0, cut):
             tag = m.group(1)
             if tag == b"row":
@@ -211,11 +213,8 @@ def scan_part(
                 )
         if shape is not None:
             shape.last_row = max(shape.last_row, row)
-            referenced = _XLSX_CELL_COLUMN.findall(buf, 0, cut)
-            if len(referenced) != counts[b"c"] - cells_before:
-                shape.odd.append(f"cells without a reference in {name}")
-            for letters in set(referenced):
-                shape.max_column = max(shape.max_column, _column_number(letters))
+            if refs != counts[b"c"] - cells_before:
+                shape.odd.append(f"cells not written as <c r=...> in {name}")
         if not block:
             return None
         if time.monotonic() > deadline:
@@ -223,15 +222,40 @@ def scan_part(
         carry = buf[cut:]
 
 
-def _shape_block(shape: Shape, buf: bytes, cut: int, limits: FileLimits) -> None:
-    """What one block of an XML part tells about the reader to use (C-speed searches, no loop over cells)."""
-    odd = _XLSX_ODD.search(buf, 0, cut)
-    if odd:
-        shape.odd.append(f"{odd.group(0)[:20]!r}")
-    shape.null_texts = shape.null_texts or _XLSX_NULL_TEXT.search(buf, 0, cut) is not None
-    unique = _XLSX_UNIQUE_COUNT.search(buf, 0, cut)
-    if unique and int(unique.group(1)) > limits.max_shared_strings:  # calamine reserves room for that many
-        shape.odd.append("a shared-strings count beyond the limit")
+def _shape_block(shape: Shape, name: str, buf: bytes, cut: int, limits: FileLimits) -> int:
+    """What one block of an XML part tells about the reader to use: anything odd, and a bound of the rightmost
+    cell (byte searches at C speed, no loop over cells). Returns the number of ``<c r="`` cells in the block."""
+    view = buf[:cut] if cut < len(buf) else buf
+    odd = []
+    if b'"e"' in view.translate(_ONE_LETTER_VALUES):
+        odd.append('an attribute value "e", "d" or "b" (error, ISO date or boolean cells?)')
+    if b"<!" in view:
+        odd.append("a declaration (<!)")
+    if b"rPh" in view:
+        odd.append("phonetic runs")
+    if _ODD_ESCAPE.search(view):
+        odd.append("an escaped character (_xHHHH_)")
+    if b"\r" in view and view.count(b"\r") != view.count(b"?>\r"):
+        odd.append("a carriage return")
+    if name.lower().endswith("workbook.xml") and b"date1904" in view:
+        odd.append("the 1904 date system")
+    unique = _UNIQUE_COUNT.search(view)
+    if unique and (not unique.group(1) or int(unique.group(1)) > limits.max_shared_strings):
+        odd.append("a shared-strings count beyond the limit")  # calamine reserves room for that many
+    classes = view.translate(_REF_CLASSES)
+    refs = classes.count(_CELL_REF)
+    one, two, three = (classes.count(_CELL_REF + b"A" * n + b"1") for n in (1, 2, 3)) if refs else (0, 0, 0)
+    if one + two + three != refs:
+        odd.append("a cell reference that is not A1-style")
+    shape.odd += odd
+    if two or three:
+        size = 3 if three else 2
+        at = re.finditer(re.escape(_CELL_REF + b"A" * size + b"1"), classes)
+        wide = {view[m.start() + 6 : m.start() + 6 + size] for m in at}
+        shape.max_column = max(shape.max_column, *(_column_number(letters) for letters in wide))
+    elif one:
+        shape.max_column = max(shape.max_column, 26)  # a bound: column Z at most
+    return refs
 
 
 def cells_problem(contract: Contract, limits: FileLimits, row: int) -> FileProblem:
