@@ -114,6 +114,8 @@ ARROW_CASES = {
     ),
     "a-column-of-null-texts": (CORPORATIE, [HEADER, ["4901AA", "NA", 1, 1, 1], ["4901AB", "NULL", 1, 1, 1]], {}),
     "header-only": (CORPORATIE, [HEADER], {}),
+    "a-repeated-header-name": (CORPORATIE, [[*HEADER, "Postcode"], ["4901AA", 1, 2, 3, 4, "4901AB"]], {}),
+    "a-name-like-a-renamed-one": (CORPORATIE, [[*HEADER, "Postcode_1"], ["4901AA", 1, 2, 3, 4, "x"]], {}),
     "texts-as-they-are": (
         CORPORATIE,
         [HEADER, ["NA", "-", "1.50", "12%", "n.v.t."], ["null", "0012", "1e3", " 7 ", 'a;b"c']],

@@ -441,6 +441,7 @@ _PY_WHITESPACE = (
 )
 # A header cell whose text fastexcel may have made from a number, a date or a boolean (not a name).
 _NOT_A_NAME = re.compile(r"-?\d+(\.\d+)?|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?|true|false")
+_RENAMED = re.compile(r".*_\d+", re.DOTALL)  # how fastexcel renames a repeated column name
 _EXACT_INTEGERS = 2.0**53  # floats beyond: openpyxl may have read an exact int where calamine has a float
 
 
@@ -448,10 +449,11 @@ def arrow_pass(prep: Prepared, contract: Contract, limits: FileLimits, deadline:
     """Read the sheet with fastexcel into ``prep.table`` (``__regel`` and ``c0..cn`` as text, the cells as
     :func:`xlsx_cell` words them) and check its header; None when done, else why openpyxl must read it.
 
-    Two loads: the first rows as text to find the header row, then the data rows below it with one type per
-    column guessed from all of them (``dtype_coercion="strict"``: a column that mixes numbers and text is not
-    coerced, the workbook goes to openpyxl). A cell fastexcel would turn into null (an error, a text in a number
-    column) makes it go to openpyxl too (``to_arrow_with_errors``).
+    One load when the header is the sheet's first row (:func:`_header_in_row_1`), else two: the first rows as
+    text to find the header row, then the data rows below it. Each column has one type guessed from all its
+    rows (``dtype_coercion="strict"``: a column that mixes numbers and text is not coerced, the workbook goes to
+    openpyxl). A cell fastexcel would turn into null (an error, a text in a number column) makes it go to
+    openpyxl too (``to_arrow_with_errors``).
     """
     import fastexcel  # heavy: imported when a workbook arrives
     import pyarrow as pa
@@ -468,28 +470,34 @@ def arrow_pass(prep: Prepared, contract: Contract, limits: FileLimits, deadline:
     if name is None:
         return "sheet not found"
     wanted = (spec.header_contains or "").strip().lower()
-    probe = reader.load_sheet(
-        name, header_row=None, skip_rows=0, n_rows=HEADER_PROBE_ROWS, dtypes="string", eager=False
-    )
-    top = _by_absolute_column(probe.selected_columns, probe.to_arrow())
-    header_row = next(
-        (r for r in range(probe.height) if any(_cell(top, r, j).strip().lower() == wanted for j in top)), None
-    )
-    if header_row is None:
-        return "no header row in the first rows"
-    header = [_cell(top, header_row, j) for j in range(max(top) + 1)]
+    found = _header_in_row_1(reader, name, wanted)
+    if found:
+        header_row, header, rest = 0, *found
+    else:
+        probe = reader.load_sheet(
+            name, header_row=None, skip_rows=0, n_rows=HEADER_PROBE_ROWS, dtypes="string", eager=False
+        )
+        top = _by_absolute_column(probe.selected_columns, probe.to_arrow())
+        header_row = next(
+            (r for r in range(probe.height) if any(_cell(top, r, j).strip().lower() == wanted for j in top)), None
+        )
+        if header_row is None:
+            return "no header row in the first rows"
+        header = [_cell(top, header_row, j) for j in range(max(top) + 1)]
+        rest = None
     if any(_NOT_A_NAME.fullmatch(c) for c in header):
         return "a header cell that is not a text"
     width = max(i for i, c in enumerate(header) if c.strip()) + 1
     header = header[:width]
-    rest = reader.load_sheet(
-        name,
-        header_row=None,
-        skip_rows=header_row + 1,
-        schema_sample_rows=None,
-        dtype_coercion="strict",
-        use_columns=lambda c: c.absolute_index < width,
-    )
+    if rest is None:
+        rest = reader.load_sheet(
+            name,
+            header_row=None,
+            skip_rows=header_row + 1,
+            schema_sample_rows=None,
+            dtype_coercion="strict",
+            use_columns=lambda c: c.absolute_index < width,
+        )
     batch, errors = rest.to_arrow_with_errors()
     if errors is not None and errors.errors:
         return "cells fastexcel cannot read as their column's type"
@@ -516,6 +524,22 @@ def arrow_pass(prep: Prepared, contract: Contract, limits: FileLimits, deadline:
     prep.layout, prep.table, prep.records = "arrow", table, table.num_rows
     prep.problem = structure_problem(prep, buf.getvalue(), contract, limits)
     return None
+
+
+def _header_in_row_1(reader: Any, name: str, wanted: str) -> tuple[list[str], Any] | None:
+    """The common case in one load: the header in the sheet's first row, the data typed below it. None when the
+    first row is not the header, a name may have been changed (fastexcel renames a repeated one ``name_1``), or
+    a column mixes types (perhaps only right of the header: the load that skips the header row decides)."""
+    try:
+        sheet = reader.load_sheet(name, header_row=0, skip_rows=0, schema_sample_rows=None, dtype_coercion="strict")
+    except Exception:
+        return None
+    names = {c.absolute_index: "" if c.column_name_from == "generated" else c.name for c in sheet.selected_columns}
+    if not any(n.strip().lower() == wanted for n in names.values()) or any(
+        _RENAMED.fullmatch(n) for n in names.values()
+    ):
+        return None
+    return [names.get(j, "") for j in range(max(names) + 1)], sheet
 
 
 def _by_absolute_column(columns: list[Any], batch: Any) -> dict[int, Any]:
