@@ -208,3 +208,41 @@ def test_calamine_and_openpyxl_class_number_formats_alike() -> None:
 
 def test_the_whitespace_of_the_arrow_pass_is_pythons() -> None:
     assert set(xlsx._PY_WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+def understate(path: Path, part: str, keep: int) -> Path:
+    """Declare ``part`` as only its first ``keep`` bytes (size and CRC in both headers); the compressed data
+    still inflates to all of it."""
+    import struct
+    import zipfile
+    import zlib
+
+    with zipfile.ZipFile(path) as src:
+        info, whole = src.getinfo(part), src.read(part)
+    data = bytearray(path.read_bytes())
+    sizes = (zlib.crc32(whole[:keep]), info.compress_size, keep)
+    struct.pack_into("<III", data, info.header_offset + 14, *sizes)
+    central = bytes(data).index(b"PK\x01\x02")
+    while bytes(data[central + 46 : central + 46 + len(part)]) != part.encode():
+        central = bytes(data).index(b"PK\x01\x02", central + 4)
+    struct.pack_into("<III", data, central + 16, *sizes)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_part_that_inflates_beyond_its_declared_size_never_reaches_fastexcel(tmp_path: Path) -> None:
+    """zipfile (the scan, openpyxl) stops at the declared size; fastexcel's zip reader would read on, past the
+    bounds the scan set."""
+    import zipfile
+
+    path = write(tmp_path / "book.xlsx", [HEADER, *[["4901AA", n, 1, 1, 1] for n in range(2000)]])
+    with zipfile.ZipFile(path) as src:
+        sheet = src.read("xl/worksheets/sheet1.xml")
+    understate(path, "xl/worksheets/sheet1.xml", sheet.index(b'<row r="11"'))
+
+    prep = xlsx.prepare_xlsx(path, CORPORATIE, tmp_path / "s.csv", 0, FileLimits())
+
+    assert prep.layout == "numbered"
+    with zipfile.ZipFile(path) as package:
+        reason = xlsx.parts_beyond_declared(package, path.read_bytes())
+    assert reason == "xl/worksheets/sheet1.xml inflates to another size than it declares"

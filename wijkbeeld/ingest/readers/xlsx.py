@@ -11,8 +11,10 @@ import csv
 import io
 import logging
 import re
+import struct
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -462,7 +464,7 @@ def arrow_pass(prep: Prepared, contract: Contract, limits: FileLimits, deadline:
     with open_file(prep.path) as src:
         data = src.read()
     with zipfile.ZipFile(io.BytesIO(data)) as package:
-        why = date_formats_differ(package)
+        why = parts_beyond_declared(package, data) or date_formats_differ(package)
     if why:
         return why
     reader = fastexcel.read_excel(data)
@@ -636,6 +638,29 @@ def _not_blank(cells: list[Any], n: int) -> Any:
     for column in cells:
         keep = pc.or_(keep, pc.match_substring_regex(column, pattern))
     return keep
+
+
+def parts_beyond_declared(package: zipfile.ZipFile, data: bytes) -> str | None:
+    """A part whose compressed data inflates to more than its declared size, or None.
+
+    zipfile (so the byte scan and openpyxl) stops at the declared size; the zip reader inside fastexcel reads on
+    to the end of the compressed data, past every bound the scan set. One bounded inflate per part (C speed,
+    never more than the declared size + 1 byte)."""
+    for part in package.infolist():
+        start = part.header_offset + 30
+        if data[part.header_offset : start][:4] != b"PK\x03\x04":
+            return f"no local header for {part.filename}"
+        name_len, extra_len = struct.unpack("<HH", data[start - 4 : start])
+        raw = data[start + name_len + extra_len : start + name_len + extra_len + part.compress_size]
+        if part.compress_type == zipfile.ZIP_STORED:
+            inflated = len(raw)
+        elif part.compress_type == zipfile.ZIP_DEFLATED:
+            inflated = len(zlib.decompressobj(-15).decompress(raw, part.file_size + 1))
+        else:
+            return f"{part.filename} compressed with method {part.compress_type}"
+        if inflated != part.file_size:
+            return f"{part.filename} inflates to another size than it declares"
+    return None
 
 
 def date_formats_differ(package: zipfile.ZipFile) -> str | None:
