@@ -246,3 +246,22 @@ def test_a_part_that_inflates_beyond_its_declared_size_never_reaches_fastexcel(t
     with zipfile.ZipFile(path) as package:
         reason = xlsx.parts_beyond_declared(package, path.read_bytes())
     assert reason == "xl/worksheets/sheet1.xml inflates to another size than it declares"
+
+
+def test_a_cell_placed_outside_its_row_never_reaches_fastexcel(tmp_path: Path) -> None:
+    """calamine places a cell by its own reference: one cell at row 900,000 inside row 2 would make it hold a
+    rectangle of 900,000 rows, past the bound the scan took from the row tags."""
+    import zipfile
+
+    path = write(tmp_path / "book.xlsx", [HEADER, ["4901AA", 1, 1, 1, 1]])
+    with zipfile.ZipFile(path) as src:
+        parts = {i.filename: src.read(i.filename) for i in src.infolist()}
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b'r="E2"', b'r="E900000"')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in parts.items():
+            dst.writestr(name, data)
+    shape = xlsx.Shape()
+
+    assert xlsx.package_problem(path, CORPORATIE, FileLimits(), shape) is None
+    assert shape.odd == ["a cell whose reference is not in its row in xl/worksheets/sheet1.xml"]
+    assert xlsx.prepare_xlsx(path, CORPORATIE, tmp_path / "s.csv", 0, FileLimits()).layout == "numbered"

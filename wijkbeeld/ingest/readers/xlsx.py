@@ -83,6 +83,7 @@ _XLSX_ROW_NUMBER = re.compile(rb'\sr\s*=\s*["\'](\d+)["\']')
 _CELL_REF = b'<c r="'
 # Upper-case letters to A and digits 1-9 to 1: ``<c r="A1``, ``<c r="AA1``, ``<c r="AAA1`` count the cells with a
 # reference of one, two and three letters (literal byte counts, no regular expression per cell).
+_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _REF_CLASSES = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789", b"A" * 26 + b"1" * 9)
 # What the Arrow reader (calamine) would read differently from openpyxl, so the workbook goes to openpyxl:
 # error cells, ISO date cells and booleans (any attribute value "e", "d" or "b", found as '"e"' once quotes and
@@ -170,6 +171,7 @@ def scan_part(
 ) -> FileProblem | None:
     """Count the cells, rows and shared strings of one XML part of a workbook (see :func:`package_problem`)."""
     row = row_cells = 0
+    digits, misplaced = b"0", False  # the row's number as written in its cells' references
     carry = b""
     while True:
         block = src.read(1 << 20)
@@ -193,9 +195,13 @@ def scan_part(
                         details={"part": name, "row": new_row},
                     )
                 row, row_cells = new_row, 0
+                digits = b"%d" % row
                 continue
             counts[tag] += 1
             row_cells += tag == b"c"
+            if shape is not None and tag == b"c":  # calamine places a cell by its reference, not by its row
+                attrs = m.group(2)
+                misplaced = misplaced or attrs[4 : attrs.find(b'"', 4)].lstrip(_LETTERS) != digits
             if row_cells > limits.max_columns:
                 return limit_problem(
                     contract,
@@ -217,6 +223,9 @@ def scan_part(
             shape.last_row = max(shape.last_row, row)
             if refs != counts[b"c"] - cells_before:
                 shape.odd.append(f"cells not written as <c r=...> in {name}")
+            if misplaced:
+                shape.odd.append(f"a cell whose reference is not in its row in {name}")
+                misplaced = False
         if not block:
             return None
         if time.monotonic() > deadline:
