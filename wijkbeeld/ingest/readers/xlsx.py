@@ -1,8 +1,10 @@
-"""The Excel reader: the contract's sheet of an .xlsx workbook as the same normalised CSV copy the CSV reader
-writes (records prefixed with their file number and Excel row).
+"""The Excel reader: the records of the contract's sheet of an .xlsx workbook, each with its Excel row number.
 
-Before openpyxl opens a workbook, one streaming pass over its XML bounds the work by the cells really present
-(:func:`package_problem`); openpyxl then reads in read-only streaming mode with its XML parsed by defusedxml.
+Before any reader opens a workbook, one streaming pass over its XML bounds the work by the cells really present
+(:func:`package_problem`) and learns what chooses the reader (:class:`Shape`). fastexcel (Rust calamine) reads
+it into an Arrow table (:func:`arrow_pass`) when nothing in it would be read differently from openpyxl; else, or
+when the Arrow pass declines or fails, openpyxl reads it in read-only streaming mode with its XML parsed by
+defusedxml into the numbered CSV copy the CSV reader writes (:func:`openpyxl_pass`), and words every refusal.
 """
 
 from __future__ import annotations
@@ -513,7 +515,7 @@ def arrow_pass(prep: Prepared, contract: Contract, limits: FileLimits, deadline:
     if errors is not None and errors.errors:
         return "cells fastexcel cannot read as their column's type"
     kinds = {c.absolute_index: c.dtype for c in rest.selected_columns}
-    if "null" in kinds.values() and _has_null_texts(data):
+    if any(kinds.get(j) == "null" for j in range(width)) and _has_null_texts(data):
         return "a column of texts fastexcel takes for empty"
     columns = _by_absolute_column(rest.selected_columns, batch)
     n = batch.num_rows
