@@ -265,3 +265,20 @@ def test_a_cell_placed_outside_its_row_never_reaches_fastexcel(tmp_path: Path) -
     assert xlsx.package_problem(path, CORPORATIE, FileLimits(), shape) is None
     assert shape.odd == ["a cell whose reference is not in its row in xl/worksheets/sheet1.xml"]
     assert xlsx.prepare_xlsx(path, CORPORATIE, tmp_path / "s.csv", 0, FileLimits()).layout == "numbered"
+
+
+def test_a_panic_of_the_arrow_reader_falls_back_to_openpyxl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Rust panic in fastexcel arrives as pyo3's PanicException, which derives from BaseException."""
+
+    class PanicException(BaseException):
+        pass
+
+    def panic(*_: object) -> None:
+        raise PanicException("called `Option::unwrap()` on a `None` value")
+
+    path = write(tmp_path / "book.xlsx", [HEADER, ["4901AA", 1, 1, 1, 1]])
+    monkeypatch.setattr(xlsx, "arrow_pass", panic)
+
+    prep = xlsx.prepare_xlsx(path, CORPORATIE, tmp_path / "s.csv", 0, FileLimits())
+
+    assert prep.layout == "numbered" and prep.records == 1

@@ -340,8 +340,10 @@ def prepare_xlsx(path: Path, contract: Contract, staged: Path, index: int, limit
     if spec.sheet and shape.arrow_ready(limits):
         try:
             why = arrow_pass(prep, contract, limits, deadline)
-        except Exception as exc:  # whatever fastexcel refuses, openpyxl reads (and words the verdict)
-            why = f"the Arrow reader failed ({type(exc).__name__})"
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # a Rust panic arrives as pyo3's PanicException, a BaseException
+            why = f"the Arrow reader failed ({type(exc).__name__})"  # openpyxl reads it and words the verdict
         if why is None:
             return prep
         shape.odd.append(why)
