@@ -526,7 +526,7 @@ def arrow_pass(prep: Prepared, contract: Contract, limits: FileLimits, deadline:
         text = _text_column(columns[j], kinds[j], spec.decimal) if j in columns else None
         if isinstance(text, str):
             return text
-        cells.append(text if text is not None else pa.array([""] * n, pa.string()))
+        cells.append(pa.array([""] * n, pa.string()) if text is None else text.cast(pa.string()))  # one schema
     table = pa.table({"__regel": pa.array(range(header_row + 2, header_row + 2 + n), pa.int64())})
     for j, column in enumerate(cells):
         table = table.append_column(f"c{j}", column)
