@@ -3,9 +3,8 @@
 Depends on ``raw_cbs__adressen`` (address mapping); the dependency comes from the contract.
 """
 
-from assets.partners import build_ingest_asset, build_partner_checks
+from assets.partners import build_ingest_asset
 
 raw_brandweer__incidenten = build_ingest_asset("brandweer", "incidenten")
 
 ASSETS = [raw_brandweer__incidenten]
-CHECKS = build_partner_checks("brandweer", "incidenten")

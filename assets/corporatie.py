@@ -3,9 +3,8 @@
 Depends on ``raw_cbs__adressen`` (PC6 -> majority buurt); the dependency comes from the contract.
 """
 
-from assets.partners import build_ingest_asset, build_partner_checks
+from assets.partners import build_ingest_asset
 
 raw_corporatie__signalen = build_ingest_asset("corporatie", "signalen")
 
 ASSETS = [raw_corporatie__signalen]
-CHECKS = build_partner_checks("corporatie", "signalen")

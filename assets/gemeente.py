@@ -5,15 +5,10 @@ Dependencies on ``raw_cbs__kerncijfers`` (area code checks, buurt -> wijk) and `
 (address mapping) come from the contracts.
 """
 
-from assets.partners import build_ingest_asset, build_partner_checks
+from assets.partners import build_ingest_asset
 
 raw_gemeente__meldingen = build_ingest_asset("gemeente", "meldingen")
 raw_gemeente__handhaving = build_ingest_asset("gemeente", "handhaving")
 raw_gemeente__veiligheidsmonitor = build_ingest_asset("gemeente", "veiligheidsmonitor")
 
 ASSETS = [raw_gemeente__meldingen, raw_gemeente__handhaving, raw_gemeente__veiligheidsmonitor]
-CHECKS = [
-    *build_partner_checks("gemeente", "meldingen"),
-    *build_partner_checks("gemeente", "handhaving"),
-    *build_partner_checks("gemeente", "veiligheidsmonitor"),
-]

@@ -3,9 +3,8 @@
 Depends on ``raw_cbs__kerncijfers`` (area codes); the dependency comes from the contract.
 """
 
-from assets.partners import build_ingest_asset, build_partner_checks
+from assets.partners import build_ingest_asset
 
 raw_ggd__gezondheidsmonitor = build_ingest_asset("ggd", "gezondheidsmonitor")
 
 ASSETS = [raw_ggd__gezondheidsmonitor]
-CHECKS = build_partner_checks("ggd", "gezondheidsmonitor")

@@ -1,4 +1,4 @@
-"""Dagster asset factory for partner datasets: one ingest asset + one quarantine check per contract.
+"""Dagster asset factory for partner datasets: one ingest asset per contract, with its non-blocking checks.
 
 The per-source modules (:mod:`assets.cbs`, :mod:`assets.politie`, :mod:`assets.gemeente`) call these
 factories; :mod:`assets.ingest_defs` collects the results. The engine is the library's
@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from dagster import (
-    AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
@@ -21,7 +20,6 @@ from dagster import (
     MetadataValue,
     ResourceParam,
     asset,
-    asset_check,
 )
 
 from wijkbeeld.ingest import IngestReport, ingest_dataset, load_contract
@@ -46,7 +44,7 @@ LISTED_FILES = 100  # files named one by one in the metadata of a run (the count
 
 
 def report_metadata(report: IngestReport) -> dict[str, Any]:
-    """Materialization metadata of one ingest run (also read back by the quarantine check)."""
+    """Materialization metadata of one ingest run (the checks of :func:`check_results` read it)."""
     listed = report.files_quarantined[:LISTED_FILES]
     rows = "\n".join(f"| {_md_escape(q.file)} | {_md_escape(q.reason)} |" for q in listed)
     more = len(report.files_quarantined) - len(listed)
@@ -85,14 +83,9 @@ def _freshness_metadata(report: IngestReport) -> dict[str, Any]:
     }
 
 
-def _latest_metadata(context: AssetCheckExecutionContext, key: AssetKey) -> dict[str, Any] | None:
-    event = context.instance.get_latest_materialization_event(key)
-    materialization = event.asset_materialization if event else None
-    return dict(materialization.metadata) if materialization is not None else None
-
-
 def build_ingest_asset(partner: str, dataset: str, deps: Sequence[str | AssetKey] = ()) -> AssetsDefinition:
-    """Ingest asset of ``partner/dataset``.
+    """Ingest asset of ``partner/dataset``, with its non-blocking checks (:func:`check_specs`) evaluated in the
+    same step from the run's own report (a step per check cost every night ~1 s of Dagster bookkeeping).
 
     Upstream assets come from the contract (datasets its checks and mapping read, e.g. the CBS
     geography); ``deps`` adds more.
@@ -101,8 +94,12 @@ def build_ingest_asset(partner: str, dataset: str, deps: Sequence[str | AssetKey
     upstream = [ingest_asset_key(*ref.split("/")) for ref in contract.requires()]
     upstream += [AssetKey.from_coercible(d) for d in deps]
 
+    key = ingest_asset_key(partner, dataset)
+    specs = check_specs(partner, dataset)
+
     @asset(
-        key=ingest_asset_key(partner, dataset),
+        key=key,
+        check_specs=specs,
         group_name="ingest",
         description=contract.description,
         kinds={"duckdb"},
@@ -120,116 +117,118 @@ def build_ingest_asset(partner: str, dataset: str, deps: Sequence[str | AssetKey
         refresh_lock: ResourceParam[None],  # one refresh at a time holds the warehouse
     ) -> MaterializeResult:
         report = ingest_dataset(partner, dataset, settings, warehouse, log=context.log)
-        return MaterializeResult(metadata=report_metadata(report))
+        metadata = report_metadata(report)
+        return MaterializeResult(metadata=metadata, check_results=check_results(partner, dataset, specs, metadata))
 
     return _ingest
 
 
-def build_quarantine_check(partner: str, dataset: str) -> AssetChecksDefinition:
-    """Non-blocking check that warns when the latest ingest run of this dataset quarantined files."""
-    key = ingest_asset_key(partner, dataset)
-
-    @asset_check(
-        asset=key,
-        name=CHECK_NAME,
-        blocking=False,
-        description=f"Warns when the latest ingest of {partner}/{dataset} moved files to quarantine or skipped "
-        "entries of its landing folder (folders, symbolic links to folders).",
-    )
-    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
-        meta = _latest_metadata(context, key)
-        if meta is None:
-            return AssetCheckResult(passed=True, description="Not ingested yet.")
-        entry = meta.get("quarantine")
-        quarantined = list(entry.value) if entry is not None else []
-        count = meta["files_quarantined"].value if "files_quarantined" in meta else len(quarantined)
-        skipped = list(meta["skipped"].value) if "skipped" in meta else []
-        if not quarantined and not skipped:
-            return AssetCheckResult(passed=True, description="No file quarantined in the latest run.")
-        listing = "\n".join(f"- {q['file']}: {q['reason']}" for q in quarantined)
-        listing += f"\n- ... and {count - len(quarantined)} more" if count > len(quarantined) else ""
-        skipped_listing = "\n".join(f"- {e['name']}: {e['reason']}" for e in skipped)
-        text = f"{count} file(s) quarantined in the latest run:\n{listing}" if count else ""
-        text += f"\n{len(skipped)} landing entries skipped (left in place):\n{skipped_listing}" if skipped else ""
-        return AssetCheckResult(
-            passed=False,
-            severity=AssetCheckSeverity.WARN,
-            description=text.strip(),
-            metadata={
-                "files_quarantined": count,
-                "quarantined_files": MetadataValue.md(listing or "none"),
-                "skipped": MetadataValue.md(skipped_listing or "none"),
-                "where": f"quarantine/{partner}/{dataset}/ (see <file>.reason.json)",
-            },
-        )
-
-    return _check
-
-
-def build_unmapped_check(partner: str, dataset: str) -> AssetChecksDefinition:
-    """Non-blocking check that warns when delivered rows could not be mapped to the reference geography
-    (per file period, newest delivery of each file): they stay in raw, but no wijk gets them."""
-    key = ingest_asset_key(partner, dataset)
-
-    @asset_check(
-        asset=key,
-        name=UNMAPPED_CHECK_NAME,
-        blocking=False,
-        description=f"Warns when rows of {partner}/{dataset} are not mapped to an area of the reference geography "
-        "(unknown address, or an area code of an older geography), per period.",
-    )
-    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
-        meta = _latest_metadata(context, key)
-        if meta is None:
-            return AssetCheckResult(passed=True, description="Not ingested yet.")
-        entry = meta.get("unmapped_by_period")
-        per_period = dict(entry.value) if entry is not None else {}
-        if not per_period:
-            return AssetCheckResult(passed=True, description="Every loaded row is mapped to an area.")
-        total = sum(per_period.values())
-        listing = "\n".join(f"- {period}: {n} row(s)" for period, n in sorted(per_period.items()))
-        return AssetCheckResult(
-            passed=False,
-            severity=AssetCheckSeverity.WARN,
-            description=f"{total} row(s) not mapped to an area of the reference geography:\n{listing}",
-            metadata={"rows_unmapped": total, "unmapped_by_period": MetadataValue.json(per_period)},
-        )
-
-    return _check
-
-
-def build_freshness_check(partner: str, dataset: str) -> AssetChecksDefinition:
-    """Non-blocking check that warns when a dataset is overdue against the cadence in its contract."""
-    key = ingest_asset_key(partner, dataset)
-    cadence = load_contract(partner, dataset).cadence
-
-    @asset_check(
-        asset=key,
-        name=FRESHNESS_CHECK_NAME,
-        blocking=False,
-        description=f"Warns when {partner}/{dataset} is overdue: expected every {cadence.period if cadence else '-'}"
-        f" with {cadence.grace_days if cadence else 0} days of grace after a period ends.",
-    )
-    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
-        meta = _latest_metadata(context, key)
-        if meta is None or "overdue" not in meta:
-            return AssetCheckResult(passed=True, description="Not ingested yet.")
-        text = str(meta["freshness"].value)
-        details = {k: meta[k] for k in ("covered_until", "next_period_due", "expected_cadence") if k in meta}
-        if meta["overdue"].value:
-            return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN, description=text, metadata=details)
-        return AssetCheckResult(passed=True, description=text, metadata=details)
-
-    return _check
-
-
-def build_partner_checks(partner: str, dataset: str) -> list[AssetChecksDefinition]:
-    """All non-blocking checks of one ingest asset: quarantine, mapping (for mapped datasets) and freshness
-    (with a cadence)."""
+def check_specs(partner: str, dataset: str) -> list[AssetCheckSpec]:
+    """The non-blocking checks of one ingest asset: quarantine, mapping (for mapped datasets) and freshness (with a
+    cadence)."""
     contract = load_contract(partner, dataset)
-    checks = [build_quarantine_check(partner, dataset)]
+    key = ingest_asset_key(partner, dataset)
+    specs = [
+        AssetCheckSpec(
+            CHECK_NAME,
+            asset=key,
+            blocking=False,
+            description=f"Warns when the latest ingest of {partner}/{dataset} moved files to quarantine or skipped "
+            "entries of its landing folder (folders, symbolic links to folders).",
+        )
+    ]
     if contract.address_mapping or contract.area_mapping or contract.reference_geography:
-        checks.append(build_unmapped_check(partner, dataset))
+        specs.append(
+            AssetCheckSpec(
+                UNMAPPED_CHECK_NAME,
+                asset=key,
+                blocking=False,
+                description=f"Warns when rows of {partner}/{dataset} are not mapped to an area of the reference "
+                "geography (unknown address, or an area code of an older geography), per period.",
+            )
+        )
     if contract.cadence is not None:
-        checks.append(build_freshness_check(partner, dataset))
-    return checks
+        cadence = contract.cadence
+        specs.append(
+            AssetCheckSpec(
+                FRESHNESS_CHECK_NAME,
+                asset=key,
+                blocking=False,
+                description=f"Warns when {partner}/{dataset} is overdue: expected every {cadence.period} with "
+                f"{cadence.grace_days} days of grace after a period ends.",
+            )
+        )
+    return specs
+
+
+def check_results(
+    partner: str, dataset: str, specs: Sequence[AssetCheckSpec], metadata: dict[str, Any]
+) -> list[AssetCheckResult]:
+    """The results of ``specs`` for one ingest run, from its materialization metadata."""
+    meta = {k: v.value if isinstance(v, MetadataValue) else v for k, v in metadata.items()}
+    judge = {
+        CHECK_NAME: lambda: _quarantine_result(partner, dataset, meta),
+        UNMAPPED_CHECK_NAME: lambda: _unmapped_result(meta),
+        FRESHNESS_CHECK_NAME: lambda: _freshness_result(meta),
+    }
+    return [judge[spec.name]() for spec in specs]
+
+
+def _quarantine_result(partner: str, dataset: str, meta: dict[str, Any]) -> AssetCheckResult:
+    quarantined = list(meta.get("quarantine") or [])
+    count = meta.get("files_quarantined", len(quarantined))
+    skipped = list(meta.get("skipped") or [])
+    if not quarantined and not skipped:
+        return AssetCheckResult(
+            check_name=CHECK_NAME, passed=True, description="No file quarantined in the latest run."
+        )
+    listing = "\n".join(f"- {q['file']}: {q['reason']}" for q in quarantined)
+    listing += f"\n- ... and {count - len(quarantined)} more" if count > len(quarantined) else ""
+    skipped_listing = "\n".join(f"- {e['name']}: {e['reason']}" for e in skipped)
+    text = f"{count} file(s) quarantined in the latest run:\n{listing}" if count else ""
+    text += f"\n{len(skipped)} landing entries skipped (left in place):\n{skipped_listing}" if skipped else ""
+    return AssetCheckResult(
+        check_name=CHECK_NAME,
+        passed=False,
+        severity=AssetCheckSeverity.WARN,
+        description=text.strip(),
+        metadata={
+            "files_quarantined": count,
+            "quarantined_files": MetadataValue.md(listing or "none"),
+            "skipped": MetadataValue.md(skipped_listing or "none"),
+            "where": f"quarantine/{partner}/{dataset}/ (see <file>.reason.json)",
+        },
+    )
+
+
+def _unmapped_result(meta: dict[str, Any]) -> AssetCheckResult:
+    per_period = dict(meta.get("unmapped_by_period") or {})
+    if not per_period:
+        return AssetCheckResult(
+            check_name=UNMAPPED_CHECK_NAME, passed=True, description="Every loaded row is mapped to an area."
+        )
+    total = sum(per_period.values())
+    listing = "\n".join(f"- {period}: {n} row(s)" for period, n in sorted(per_period.items()))
+    return AssetCheckResult(
+        check_name=UNMAPPED_CHECK_NAME,
+        passed=False,
+        severity=AssetCheckSeverity.WARN,
+        description=f"{total} row(s) not mapped to an area of the reference geography:\n{listing}",
+        metadata={"rows_unmapped": total, "unmapped_by_period": MetadataValue.json(per_period)},
+    )
+
+
+def _freshness_result(meta: dict[str, Any]) -> AssetCheckResult:
+    if "overdue" not in meta:
+        return AssetCheckResult(check_name=FRESHNESS_CHECK_NAME, passed=True, description="Not ingested yet.")
+    text = str(meta["freshness"])
+    details = {k: meta[k] for k in ("covered_until", "next_period_due", "expected_cadence") if k in meta}
+    if meta["overdue"]:
+        return AssetCheckResult(
+            check_name=FRESHNESS_CHECK_NAME,
+            passed=False,
+            severity=AssetCheckSeverity.WARN,
+            description=text,
+            metadata=details,
+        )
+    return AssetCheckResult(check_name=FRESHNESS_CHECK_NAME, passed=True, description=text, metadata=details)

@@ -4,10 +4,9 @@ Both depend on ``raw_cbs__kerncijfers`` (area codes are checked against the CBS 
 dependency comes from the contracts' ``checks``.
 """
 
-from assets.partners import build_ingest_asset, build_partner_checks
+from assets.partners import build_ingest_asset
 
 raw_politie__misdrijven = build_ingest_asset("politie", "misdrijven")
 raw_politie__incidenten = build_ingest_asset("politie", "incidenten")
 
 ASSETS = [raw_politie__misdrijven, raw_politie__incidenten]
-CHECKS = [*build_partner_checks("politie", "misdrijven"), *build_partner_checks("politie", "incidenten")]

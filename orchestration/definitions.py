@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
-from assets.ingest_defs import DELIVERY_LOG, INGEST_ASSETS, INGEST_CHECKS
+from assets.ingest_defs import DELIVERY_LOG, INGEST_ASSETS
 from assets.publication import publicatie
 from assets.quality import build_quality_checks
 from assets.report import wijkprofiel_rapport
@@ -16,7 +16,7 @@ from orchestration.sensors import housekeeping_after_run, landing_sensor, notify
 
 defs = Definitions(
     assets=[*INGEST_ASSETS, DELIVERY_LOG, wijkbeeld_dbt_assets, publicatie, dbt_docs, wijkprofiel_rapport],
-    asset_checks=[*INGEST_CHECKS, *build_quality_checks(mart_tables())],
+    asset_checks=build_quality_checks(mart_tables()),
     jobs=[nightly_refresh, *PARTNER_JOBS],
     schedules=[nightly_schedule],
     sensors=[landing_sensor, notify_on_run_failure, housekeeping_after_run],
