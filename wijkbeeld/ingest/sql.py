@@ -17,9 +17,11 @@ from wijkbeeld.ingest.contracts import AREA_DIGITS, ColumnSpec
 
 MAX_VALUE_CHARS = 200  # offending values are stored truncated
 PSEUDONYM_SALT = "wijkbeeld-pseudonym-v1:"  # prefix hashed with pseudonymised identifiers
-# Whitespace other than a plain space that cells may carry (tab, line breaks, no-break space, stray BOM).
-ODD_SPACE_RE = "'[\\t\\n\\x0b\\x0c\\r\\x{00A0}\\x{FEFF}]'"
-ODD_SPACE_CHARS = "' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160) || chr(65279)"
+# Whitespace other than a plain space that cells may carry (tab, line breaks, no-break space, stray BOM): the one
+# list the typing SQL (below) and the CSV reader's bulk pass (readers/csv.py) both derive theirs from.
+ODD_SPACES = "\t\n\x0b\x0c\r\xa0\ufeff"
+ODD_SPACE_RE = "'[" + "".join(f"\\x{{{ord(c):04X}}}" for c in ODD_SPACES) + "]'"
+ODD_SPACE_CHARS = "' ' || " + " || ".join(f"chr({ord(c)})" for c in ODD_SPACES)
 
 
 @dataclass(frozen=True)
