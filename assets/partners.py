@@ -22,7 +22,7 @@ from dagster import (
     asset,
 )
 
-from wijkbeeld.ingest import IngestReport, ingest_dataset, load_contract
+from wijkbeeld.ingest import Contract, IngestReport, ingest_dataset, load_contract
 from wijkbeeld.settings import Settings
 from wijkbeeld.warehouse import Warehouse
 
@@ -95,7 +95,7 @@ def build_ingest_asset(partner: str, dataset: str, deps: Sequence[str | AssetKey
     upstream += [AssetKey.from_coercible(d) for d in deps]
 
     key = ingest_asset_key(partner, dataset)
-    specs = check_specs(partner, dataset)
+    specs = check_specs(contract)
 
     @asset(
         key=key,
@@ -123,10 +123,10 @@ def build_ingest_asset(partner: str, dataset: str, deps: Sequence[str | AssetKey
     return _ingest
 
 
-def check_specs(partner: str, dataset: str) -> list[AssetCheckSpec]:
+def check_specs(contract: Contract) -> list[AssetCheckSpec]:
     """The non-blocking checks of one ingest asset: quarantine, mapping (for mapped datasets) and freshness (with a
     cadence)."""
-    contract = load_contract(partner, dataset)
+    partner, dataset = contract.partner, contract.dataset
     key = ingest_asset_key(partner, dataset)
     specs = [
         AssetCheckSpec(
